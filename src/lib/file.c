@@ -74,7 +74,7 @@ int pier_write_all(int fd, const void *buf, size_t len)
 }
 
 int pier_write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len,
-                              mode_t mode, pier_err_t *err)
+                              mode_t mode, unsigned flags, pier_err_t *err)
 {
     char tmp[PATH_MAX];
     int n = snprintf(tmp, sizeof tmp, "%s.tmp-%d", name, (int)getpid());
@@ -83,7 +83,7 @@ int pier_write_file_atomic_at(int dirfd, const char *name, const void *data, siz
     cleanup_close int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
     if (fd < 0)
         return pier_error(err, errno, "create `%s`", tmp);
-    if (pier_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+    if (pier_write_all(fd, data, len) < 0 || ((flags & PIER_DURABLE) && fsync(fd) < 0)) {
         int e = errno;
         unlinkat(dirfd, tmp, 0);
         return pier_error(err, e, "write `%s`", tmp);
@@ -98,7 +98,8 @@ int pier_write_file_atomic_at(int dirfd, const char *name, const void *data, siz
 
 int pier_write_string_at(int dirfd, const char *path, const char *s, pier_err_t *err)
 {
-    cleanup_close int fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC);
+    /* O_TRUNC as a shell's `>` does: kernel knobs ignore it, files need it. */
+    cleanup_close int fd = openat(dirfd, path, O_WRONLY | O_TRUNC | O_CLOEXEC);
     if (fd < 0)
         return pier_error(err, errno, "open `%s`", path);
     size_t len = strlen(s);
@@ -115,6 +116,9 @@ int pier_write_string_at(int dirfd, const char *path, const char *s, pier_err_t 
 
 int pier_mkdir_p(const char *path, mode_t mode, pier_err_t *err)
 {
+    /* Most often only the last component is missing. */
+    if (mkdir(path, mode) == 0 || errno == EEXIST)
+        return 0;
     char buf[PATH_MAX];
     size_t len = strlen(path);
     if (len == 0 || len >= sizeof buf)

@@ -14,12 +14,16 @@ int pier_read_file_at(int dirfd, const char *path, size_t max, char **out, size_
 int pier_read_fd(int fd, const char *what, size_t max, char **out, size_t *len, pier_err_t *err);
 
 /* Write data to dirfd/name atomically: a temporary file in the same
- * directory, fsync, rename over the target. */
+ * directory, renamed over the target, so that readers see the old file or
+ * the new one, never a torn one.  PIER_DURABLE adds an fsync before the
+ * rename, for what must survive a power cut; state under /run, which a
+ * reboot loses anyway, goes without (an fsync costs a millisecond). */
+#define PIER_DURABLE 1u
 int pier_write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len,
-                              mode_t mode, pier_err_t *err);
+                              mode_t mode, unsigned flags, pier_err_t *err);
 
 /* Write a string to an existing file (cgroup, proc and sysfs knobs):
- * O_WRONLY, no create, one write(2). */
+ * no create, truncated, one write(2). */
 int pier_write_string_at(int dirfd, const char *path, const char *s, pier_err_t *err);
 
 /* Write all of buf to fd, retrying on EINTR and short writes. */

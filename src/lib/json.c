@@ -184,10 +184,11 @@ int pj_strv(json_t *obj, const char *path, const char *key, char ***out, pier_er
     return 0;
 }
 
-int pier_json_write_atomic_at(int dirfd, const char *name, json_t *j, pier_err_t *err)
+int pier_json_write_atomic_at(int dirfd, const char *name, json_t *j, unsigned flags,
+                              pier_err_t *err)
 {
     cleanup_free char *text = json_dumps(j, JSON_COMPACT);
     if (text == NULL)
         return pier_error(err, ENOMEM, "serialize `%s`", name);
-    return pier_write_file_atomic_at(dirfd, name, text, strlen(text), 0600, err);
+    return pier_write_file_atomic_at(dirfd, name, text, strlen(text), 0600, flags, err);
 }

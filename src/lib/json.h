@@ -44,6 +44,7 @@ const char *pj_path(char *buf, size_t cap, const char *path, const char *key);
 const char *pj_index(char *buf, size_t cap, const char *path, size_t i);
 
 /* Serialize compactly and write atomically to dirfd/name. */
-int pier_json_write_atomic_at(int dirfd, const char *name, json_t *j, pier_err_t *err);
+int pier_json_write_atomic_at(int dirfd, const char *name, json_t *j, unsigned flags,
+                              pier_err_t *err);
 
 #endif

@@ -165,10 +165,17 @@ void rt_cgroup_layout_free(struct rt_cg_layout *l)
     memset(l, 0, sizeof *l);
 }
 
+static struct rt_cg_layout layout;
+static bool loaded;
+
+void rt_cgroup_layout_override(const struct rt_cg_layout *l)
+{
+    layout = *l;
+    loaded = true;
+}
+
 int rt_cgroup_layout(const struct rt_cg_layout **out, pier_err_t *err)
 {
-    static struct rt_cg_layout layout;
-    static bool loaded;
     if (!loaded) {
         cleanup_free char *mi = NULL;
         if (pier_read_file_at(AT_FDCWD, "/proc/self/mountinfo", 16 << 20, &mi, NULL, err) < 0)
@@ -236,16 +243,14 @@ static int systemd_to_path(const char *s, char *out, size_t cap, pier_err_t *err
     return 0;
 }
 
-/* The caller's cgroup in the hierarchy with these controllers. */
-static int own_cgroup(const struct rt_cg_hier *h, char *out, size_t cap, pier_err_t *err)
+/* The caller's cgroup in the hierarchy with these controllers, from the
+ * text of /proc/self/cgroup. */
+static void own_cgroup(const char *text, const struct rt_cg_hier *h, char *out, size_t cap)
 {
-    cleanup_free char *text = NULL;
-    if (pier_read_file_at(AT_FDCWD, "/proc/self/cgroup", 1 << 20, &text, NULL, err) < 0)
-        return -1;
-    for (char *line = text; *line != '\0';) {
-        char *eol = strchrnul(line, '\n');
-        char *c1 = strchr(line, ':');
-        char *c2 = c1 && c1 < eol ? strchr(c1 + 1, ':') : NULL;
+    for (const char *line = text; *line != '\0';) {
+        const char *eol = strchrnul(line, '\n');
+        const char *c1 = strchr(line, ':');
+        const char *c2 = c1 && c1 < eol ? strchr(c1 + 1, ':') : NULL;
         if (c2 != NULL && c2 < eol) {
             size_t cl = (size_t)(c2 - c1 - 1);
             bool match =
@@ -253,13 +258,12 @@ static int own_cgroup(const struct rt_cg_hier *h, char *out, size_t cap, pier_er
                       : (cl == strlen(h->controllers) && strncmp(c1 + 1, h->controllers, cl) == 0);
             if (match) {
                 snprintf(out, cap, "%.*s", (int)(eol - c2 - 1), c2 + 1);
-                return 0;
+                return;
             }
         }
         line = *eol ? eol + 1 : eol;
     }
     snprintf(out, cap, "/");
-    return 0;
 }
 
 static bool clean_relative(const char *p)
@@ -290,6 +294,10 @@ int rt_cgroup_resolve(const char *cgroups_path, const char *id, bool systemd, st
         snprintf(path, sizeof path, "%s", cgroups_path);
     if (!clean_relative(path))
         return pier_error(err, 0, "linux.cgroupsPath: `%s` may not contain `..`", path);
+    cleanup_free char *self = NULL;
+    if (path[0] != '/' &&
+        pier_read_file_at(AT_FDCWD, "/proc/self/cgroup", 1 << 20, &self, NULL, err) < 0)
+        return -1;
 
     for (size_t i = 0; i < l->n; i++) {
         const struct rt_cg_hier *h = &l->h[i];
@@ -298,8 +306,7 @@ int rt_cgroup_resolve(const char *cgroups_path, const char *id, bool systemd, st
             snprintf(base, sizeof base, "%s", path);
         } else {
             char own[PATH_MAX];
-            if (own_cgroup(h, own, sizeof own, err) < 0)
-                return -1;
+            own_cgroup(self, h, own, sizeof own);
             snprintf(base, sizeof base, "%s/%s", strcmp(own, "/") == 0 ? "" : own, path);
         }
         /* Map the cgroup path onto the mount, which may show a sub-tree. */

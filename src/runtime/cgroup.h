@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "../lib/error.h"
@@ -32,6 +33,8 @@ int rt_cgroup_layout(const struct rt_cg_layout **out, pier_err_t *err);
 /* Parse a mountinfo text (exposed for unit tests over a fake host). */
 int rt_cgroup_layout_parse(const char *mountinfo, struct rt_cg_layout *out, pier_err_t *err);
 void rt_cgroup_layout_free(struct rt_cg_layout *l);
+/* Use this layout instead of the host's (unit tests over a fake cgroupfs). */
+void rt_cgroup_layout_override(const struct rt_cg_layout *l);
 
 /* A container's cgroup: in each hierarchy, the directory it lives in. */
 struct rt_cgroup {
@@ -71,6 +74,27 @@ const char *rt_cgroup_dir(const struct rt_cgroup *cg, const char *ctrl);
 
 /* linux.resources, on the layout of this host (cgroup_resources.c). */
 int rt_cgroup_apply_resources(const struct rt_cgroup *cg, json_t *resources, pier_err_t *err);
+/* On a v2-only host, enable the controllers in the ancestors' subtree_control. */
+int rt_cgroup_enable_v2(const struct rt_cgroup *cg, pier_err_t *err);
+/* runc's conversions for cgroup v2. */
+uint64_t rt_cgroup_shares_to_weight(uint64_t shares);
+uint64_t rt_cgroup_blkio_to_io_weight(uint64_t weight);
+
+/* Usage in the shape of runc's `events --stats` data (cgroup_stats.c). */
+int rt_cgroup_stats(const struct rt_cgroup *cg, json_t **out, pier_err_t *err);
+
+/* OOM kills in the container's memory cgroup: fd becomes readable on each
+ * (an eventfd on v1, inotify of memory.events on v2). */
+struct rt_oom_watch {
+    int fd;
+    bool v2;
+    char events[4096]; /* v2: path of memory.events */
+    long long kills;   /* v2: oom_kill count seen */
+};
+int rt_cgroup_oom_watch(const struct rt_cgroup *cg, struct rt_oom_watch *w, pier_err_t *err);
+/* Consume the fd's readiness; the number of new OOM kills. */
+int rt_cgroup_oom_read(struct rt_oom_watch *w);
+void rt_cgroup_oom_close(struct rt_oom_watch *w);
 
 /* To and from the string stored in state.json: one dir per line. */
 char *rt_cgroup_to_string(const struct rt_cgroup *cg);

@@ -69,6 +69,22 @@ struct rt_exec_opts {
  * process; returns once it has exec'd its program (or says why not). */
 int rt_exec(const struct rt_exec_opts *o, pid_t *pid, pier_err_t *err);
 
+/* Freeze and thaw every process of a container. */
+int rt_pause(const char *root, const char *id, pier_err_t *err);
+int rt_resume(const char *root, const char *id, pier_err_t *err);
+
+/* Apply linux.resources (only the fields given) to a running container and
+ * remember them in its saved spec. */
+int rt_update(const char *root, const char *id, json_t *resources, pier_err_t *err);
+
+/* Resource usage, as runc's `events --stats` data. */
+int rt_stats(const char *root, const char *id, json_t **out, pier_err_t *err);
+
+/* Watch a container's OOM kills; *pid is its init. */
+struct rt_oom_watch;
+int rt_oom_watch(const char *root, const char *id, struct rt_oom_watch *w, pid_t *pid,
+                 pier_err_t *err);
+
 /* Wait for a child of this process, forwarding the signals this process
  * gets to it; returns its exit status as a shell reports it. */
 int rt_wait_forward(pid_t pid, int pidfd);

@@ -24,6 +24,7 @@
 #include "container.h"
 #include "create_ctx.h"
 #include "hooks.h"
+#include "process.h"
 #include "seccomp.h"
 #include "sync.h"
 
@@ -133,8 +134,16 @@ static int set_oom_score_adj(pid_t pid, int v, pier_err_t *err)
     char path[64], val[16];
     snprintf(path, sizeof path, "/proc/%d/oom_score_adj", (int)pid);
     snprintf(val, sizeof val, "%d", v);
-    if (pier_write_string_at(AT_FDCWD, path, val, err) < 0)
+    if (pier_write_string_at(AT_FDCWD, path, val, err) < 0) {
+        /* The kernel refuses a value below the runtime's own minimum (0,
+         * unless it was lowered) to a caller without CAP_SYS_RESOURCE. */
+        if ((*err)->errnum == EACCES)
+            return pier_error(err, 0,
+                              "process.oomScoreAdj: %d is below what the runtime may set, and "
+                              "lowering it needs CAP_SYS_RESOURCE",
+                              v);
         return pier_error_wrap(err, "process.oomScoreAdj");
+    }
     return 0;
 }
 
@@ -247,12 +256,12 @@ static int spawn(struct rt_create_ctx *c, pid_t *pid, int *pidfd, pier_err_t *er
 {
     int saved[RT_NS_COUNT], saved_time = -1;
     int ret = -1;
+    uint64_t flags = c->join_user ? 0 : clone_flags(c);
     for (int k = 0; k < RT_NS_COUNT; k++)
         saved[k] = -1;
     if (join_for_clone(c, saved, err) < 0 || prepare_time_ns(c, &saved_time, err) < 0)
         goto out;
     c->parent_pid = getpid();
-    uint64_t flags = c->join_user ? 0 : clone_flags(c);
     *pid = clone3_fork(flags, pidfd);
     if (*pid < 0) {
         pier_error(err, errno, "clone the container's process");
@@ -317,8 +326,6 @@ int rt_create(const struct rt_create_opts *o, pid_t *pid_out, pier_err_t *err)
         pier_error(err, 0, "--console-socket given but process.terminal is false");
         goto fail;
     }
-    if (c.spec.seccomp != NULL && rt_seccomp_check(c.spec.seccomp, err) < 0)
-        goto fail;
 
     if (pier_mkdir_p(root, 0711, err) < 0)
         goto fail;
@@ -326,6 +333,12 @@ int rt_create(const struct rt_create_opts *o, pid_t *pid_out, pier_err_t *err)
     if (rootfd < 0) {
         pier_error(err, errno, "open state root `%s`", root);
         goto fail;
+    }
+    if (c.spec.seccomp != NULL) {
+        char cache[PATH_MAX];
+        snprintf(cache, sizeof cache, "%s/%s", root, RT_SECCOMP_CACHE);
+        if (rt_seccomp_prepare(c.spec.seccomp, cache, err) < 0)
+            goto fail;
     }
     /* 0711: a container root that is not the host's root must reach its own
      * entry; nothing in it is listable. */
@@ -342,8 +355,8 @@ int rt_create(const struct rt_create_opts *o, pid_t *pid_out, pier_err_t *err)
         pier_error(err, errno, "open state directory");
         goto fail;
     }
-    if (pier_write_file_atomic_at(c.statefd, RT_CONFIG_FILE, config_text, config_len, 0600, err) <
-        0)
+    if (pier_write_file_atomic_at(c.statefd, RT_CONFIG_FILE, config_text, config_len, 0600, 0,
+                                  err) < 0)
         goto fail;
     if (open_namespaces(&c, err) < 0)
         goto fail;
@@ -360,6 +373,13 @@ int rt_create(const struct rt_create_opts *o, pid_t *pid_out, pier_err_t *err)
         goto fail;
     made_cgroup = true;
     if (c.spec.resources != NULL && rt_cgroup_apply_resources(&c.cg, c.spec.resources, err) < 0)
+        goto fail;
+    c.binds = calloc(c.spec.n_mounts + 1, sizeof *c.binds);
+    if (c.binds == NULL) {
+        pier_error(err, ENOMEM, "mounts");
+        goto fail;
+    }
+    if (rt_mount_prepare_binds(&c.spec, c.binds, err) < 0)
         goto fail;
 
     int sp[2];
@@ -410,11 +430,18 @@ int rt_create(const struct rt_create_opts *o, pid_t *pid_out, pier_err_t *err)
     st.annotations = c.spec.annotations;
     st.userns = rt_spec_new_ns(&c.spec, RT_NS_USER) || c.join_user;
     st.cgroup_path = rt_cgroup_to_string(&c.cg);
+    st.start_time = rt_process_start_time(pid);
     hook_state = state_text(&st, RT_STATUS_CREATING);
     if (st.created == NULL || st.cgroup_path == NULL || hook_state == NULL) {
         pier_error(err, ENOMEM, "state");
         goto fail;
     }
+    /* Saved now, marked as being created: should this process be killed
+     * from here on, `delete --force` still finds the container's process
+     * and cgroup. */
+    st.creating = true;
+    if (rt_state_save_at(c.statefd, &st, err) < 0)
+        goto fail;
     if (rt_sync_send(c.sync_parent, RT_SYNC_GO, 0, hook_state) < 0) {
         pier_error(err, errno, "start the container's process");
         goto fail;
@@ -430,18 +457,24 @@ int rt_create(const struct rt_create_opts *o, pid_t *pid_out, pier_err_t *err)
     }
     if (rt_sync_expect(c.sync_parent, RT_SYNC_READY, NULL, err) < 0)
         goto fail;
+    /* As runc: set from here, since in a user namespace of its own the init
+     * could not raise a hard limit, whatever capabilities the runtime has;
+     * and only now, so that a low soft limit does not starve the set-up of
+     * fds or processes.  A limit the runtime may not raise fails create. */
+    if (rt_process_set_rlimits(&c.spec.process, pid, err) < 0)
+        goto fail;
 
-    st.start_time = rt_process_start_time(pid);
-    if (st.start_time == 0) {
+    if (!rt_process_alive(pid, st.start_time)) {
         pier_error(err, 0, "the container's process exited while being set up");
         goto fail;
     }
+    st.creating = false;
     if (rt_state_save_at(c.statefd, &st, err) < 0)
         goto fail;
     if (o->pid_file != NULL) {
         char spid[32];
         int n = snprintf(spid, sizeof spid, "%d", (int)pid);
-        if (pier_write_file_atomic_at(AT_FDCWD, o->pid_file, spid, (size_t)n, 0644, err) < 0) {
+        if (pier_write_file_atomic_at(AT_FDCWD, o->pid_file, spid, (size_t)n, 0644, 0, err) < 0) {
             pier_error_wrap(err, "--pid-file");
             goto fail;
         }
@@ -486,6 +519,8 @@ out:
         close(c.sync_parent);
     if (c.sync_child >= 0)
         close(c.sync_child);
+    rt_mount_close_binds(c.binds, c.spec.n_mounts);
+    free(c.binds);
     rt_cgroup_free(&c.cg);
     rt_spec_free(&c.spec);
     return ret;

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include "cgroup.h"
+#include "mount.h"
 #include "container.h"
 #include "spec.h"
 #include "state.h"
@@ -22,6 +23,7 @@ struct rt_create_ctx {
     int join_fds[RT_NS_COUNT];
     bool join_user; /* joining an existing user namespace: two-step start */
     struct rt_cgroup cg;
+    struct rt_bind *binds; /* one per mount: bind mounts made on the host side */
     pid_t parent_pid;
 };
 

@@ -61,18 +61,18 @@ static int make_node(int rootfd, const char *path, mode_t type, unsigned major, 
     struct stat st;
     if (fstatat(parent, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
         bool same = (st.st_mode & S_IFMT) == type && (type == S_IFIFO || st.st_rdev == rdev);
-        if (!same) {
-            if (S_ISDIR(st.st_mode))
-                return pier_error(err, EISDIR, "create device `%s`", path);
-            if (unlinkat(parent, base, 0) < 0)
-                return pier_error(err, errno, "replace `%s`", path);
-        } else {
-            goto owner;
-        }
+        /* The same node is left as it is, as runc does: it may be the host's,
+         * bound there by a mount, and a chmod or chown would change the
+         * host's. */
+        if (same)
+            return 0;
+        if (S_ISDIR(st.st_mode))
+            return pier_error(err, EISDIR, "create device `%s`", path);
+        if (unlinkat(parent, base, 0) < 0)
+            return pier_error(err, errno, "replace `%s`", path);
     }
     if (mknodat(parent, base, type | (mode & 07777), type == S_IFIFO ? 0 : rdev) < 0)
         return pier_error(err, errno, "mknod `%s`", path);
-owner:
     if (fchmodat(parent, base, mode & 07777, 0) < 0)
         return pier_error(err, errno, "chmod `%s`", path);
     if (fchownat(parent, base, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)

@@ -2,6 +2,7 @@
  * its cgroup, with the container's process settings or those given. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -199,6 +200,7 @@ struct exec_child {
 
 __attribute__((noreturn)) static void exec_child_main(struct exec_child *x)
 {
+    int rootfd = -1;
     pier_err_t err = NULL;
     if (x->child_flags && setns(x->pidfd, x->child_flags) < 0) {
         pier_error(&err, errno, "join the container's namespaces");
@@ -215,7 +217,7 @@ __attribute__((noreturn)) static void exec_child_main(struct exec_child *x)
         pier_error(&err, errno, "setsid");
         goto fail;
     }
-    cleanup_close int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (rootfd < 0) {
         pier_error(&err, errno, "open the container's root");
         goto fail;
@@ -236,162 +238,188 @@ fail:
     rt_init_fail(x->sync, &err);
 }
 
-int rt_exec(const struct rt_exec_opts *o, pid_t *pid_out, pier_err_t *err)
+struct exec_ctx {
+    struct rt_state st;
+    struct rt_spec spec;
+    struct rt_process proc;
+    struct rt_cgroup cg;
+    int pidfd;
+    int console;
+};
+
+static void exec_ctx_free(struct exec_ctx *x)
+{
+    if (x->pidfd >= 0)
+        close(x->pidfd);
+    if (x->console >= 0)
+        close(x->console);
+    rt_cgroup_free(&x->cg);
+    rt_process_free(&x->proc);
+    rt_spec_free(&x->spec);
+    rt_state_free(&x->st);
+}
+
+static int connect_console(const char *path, pier_err_t *err)
+{
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof addr.sun_path)
+        return pier_error(err, ENAMETOOLONG, "--console-socket `%s`", path);
+    strcpy(addr.sun_path, path);
+    int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (s < 0 || connect(s, (struct sockaddr *)&addr, sizeof addr) < 0) {
+        int e = errno;
+        if (s >= 0)
+            close(s);
+        return pier_error(err, e, "connect to --console-socket `%s`", path);
+    }
+    return s;
+}
+
+/* The container's state, spec and cgroup, the process to run, its console,
+ * and a pidfd of the container's init. */
+static int exec_load(const struct rt_exec_opts *o, struct exec_ctx *x, pier_err_t *err)
 {
     const char *root = o->root ? o->root : RT_DEFAULT_ROOT;
     cleanup_close int statefd = rt_state_dir_open(root, o->id, err);
-    if (statefd < 0)
+    if (statefd < 0 || rt_state_load_at(statefd, o->id, &x->st, err) < 0)
         return -1;
-    struct rt_state st;
-    if (rt_state_load_at(statefd, o->id, &st, err) < 0)
-        return -1;
-    int ret = -1;
-    struct rt_spec spec = {0};
-    struct rt_process proc = {0};
-    struct rt_cgroup cg = {0};
-    cleanup_close int pidfd = -1;
-    cleanup_close int console = -1;
-    int sp[2] = {-1, -1};
-    pid_t pid = -1;
-
-    enum rt_status status = rt_state_status(statefd, &st);
-    if (status != RT_STATUS_RUNNING && status != RT_STATUS_CREATED) {
-        pier_error(err, 0, "cannot exec in container `%s`: it is %s", o->id,
-                   rt_status_names[status]);
-        goto out;
-    }
+    enum rt_status status = rt_state_status(statefd, &x->st);
+    if (status != RT_STATUS_RUNNING && status != RT_STATUS_CREATED)
+        return pier_error(err, 0, "cannot exec in container `%s`: it is %s", o->id,
+                          rt_status_names[status]);
     cleanup_free char *text = NULL;
     size_t len = 0;
     if (pier_read_file_at(statefd, RT_CONFIG_FILE, RT_SPEC_MAX_BYTES, &text, &len, err) < 0 ||
-        rt_spec_parse(text, len, st.bundle, &spec, err) < 0)
-        goto out;
-    if (exec_process(o, &spec, &proc, err) < 0)
-        goto out;
-    if (proc.terminal) {
-        if (o->console_fd >= 0) {
-            console = dup(o->console_fd);
-        } else if (o->console_socket != NULL) {
-            struct sockaddr_un addr = {.sun_family = AF_UNIX};
-            if (strlen(o->console_socket) >= sizeof addr.sun_path) {
-                pier_error(err, ENAMETOOLONG, "--console-socket");
-                goto out;
-            }
-            strcpy(addr.sun_path, o->console_socket);
-            console = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-            if (console < 0 || connect(console, (struct sockaddr *)&addr, sizeof addr) < 0) {
-                pier_error(err, errno, "connect to --console-socket `%s`", o->console_socket);
-                goto out;
-            }
-        } else {
-            pier_error(err, 0, "exec with a terminal needs --console-socket");
-            goto out;
-        }
+        rt_spec_parse(text, len, x->st.bundle, &x->spec, err) < 0 ||
+        exec_process(o, &x->spec, &x->proc, err) < 0 ||
+        rt_cgroup_from_string(x->st.cgroup_path, &x->cg, err) < 0)
+        return -1;
+    if (x->spec.seccomp != NULL) {
+        char cache[PATH_MAX];
+        snprintf(cache, sizeof cache, "%s/%s", root, RT_SECCOMP_CACHE);
+        if (rt_seccomp_prepare(x->spec.seccomp, cache, err) < 0)
+            return -1;
     }
-    if (rt_cgroup_from_string(st.cgroup_path, &cg, err) < 0)
-        goto out;
+    if (x->proc.terminal) {
+        if (o->console_fd >= 0)
+            x->console = dup(o->console_fd);
+        else if (o->console_socket != NULL)
+            x->console = connect_console(o->console_socket, err);
+        else
+            return pier_error(err, 0, "exec with a terminal needs --console-socket");
+        if (x->console < 0)
+            return -1;
+    }
+    x->pidfd = (int)syscall(SYS_pidfd_open, x->st.pid, 0);
+    if (x->pidfd < 0 || !rt_process_alive(x->st.pid, x->st.start_time))
+        return pier_error(err, 0, "cannot exec in container `%s`: it is not running", o->id);
+    return 0;
+}
 
-    pidfd = (int)syscall(SYS_pidfd_open, st.pid, 0);
-    if (pidfd < 0 || !rt_process_alive(st.pid, st.start_time)) {
-        pier_error(err, 0, "cannot exec in container `%s`: it is not running", o->id);
-        goto out;
-    }
-    /* Namespaces joined here are inherited by the child: those of the
-     * container that differ from ours.  User, mount, cgroup and time are
-     * joined by the child itself, so that this process keeps the host's
-     * view of files and cgroups. */
-    int parent_flags = 0, child_flags = 0;
+/* The container's namespaces that differ from ours.  Those joined here are
+ * inherited by the child; user, mount, cgroup and time are joined by the
+ * child itself, so that this process keeps the host's view of files and
+ * cgroups. */
+static void namespaces_to_join(pid_t pid, int *parent_flags, int *child_flags)
+{
     static const int kinds[] = {RT_NS_NET,  RT_NS_IPC, RT_NS_UTS,    RT_NS_PID,
                                 RT_NS_USER, RT_NS_MNT, RT_NS_CGROUP, RT_NS_TIME};
-    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+    *parent_flags = *child_flags = 0;
+    for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
         int k = kinds[i];
         char p[64];
         snprintf(p, sizeof p, "/proc/self/ns/%s", rt_ns_proc_names[k]);
-        if (access(p, F_OK) < 0 || same_ns(st.pid, rt_ns_proc_names[k]))
+        if (access(p, F_OK) < 0 || same_ns(pid, rt_ns_proc_names[k]))
             continue;
         if (k == RT_NS_USER || k == RT_NS_MNT || k == RT_NS_CGROUP || k == RT_NS_TIME)
-            child_flags |= rt_ns_clone_flags[k];
+            *child_flags |= rt_ns_clone_flags[k];
         else
-            parent_flags |= rt_ns_clone_flags[k];
+            *parent_flags |= rt_ns_clone_flags[k];
     }
-    if (parent_flags && setns(pidfd, parent_flags) < 0) {
-        pier_error(err, errno, "join the namespaces of container `%s`", o->id);
-        goto out;
-    }
-    if (rt_sync_pair(sp, err) < 0)
-        goto out;
+}
 
-    struct exec_child x = {.p = &proc,
-                           .spec = &spec,
-                           .pidfd = pidfd,
+/* After the child was told to go: end of file on the sync socket means its
+ * exec happened (the socket is close-on-exec); a message says why not. */
+static int wait_exec(int sync, const char *id, pier_err_t *err)
+{
+    cleanup_free struct rt_sync_msg *m = malloc(sizeof *m);
+    if (m == NULL)
+        return pier_error(err, ENOMEM, "exec");
+    ssize_t r;
+    do
+        r = recv(sync, m, sizeof *m, 0);
+    while (r < 0 && errno == EINTR);
+    if (r <= 0)
+        return 0;
+    m->text[RT_SYNC_TEXT_MAX - 1] = '\0';
+    return pier_error(err, 0, "exec in container `%s`: %s", id,
+                      m->type == RT_SYNC_ERROR ? m->text : "unexpected message");
+}
+
+static int exec_start(const struct rt_exec_opts *o, struct exec_ctx *c, pid_t *pid_out,
+                      pier_err_t *err)
+{
+    int parent_flags, child_flags;
+    namespaces_to_join(c->st.pid, &parent_flags, &child_flags);
+    if (parent_flags && setns(c->pidfd, parent_flags) < 0)
+        return pier_error(err, errno, "join the namespaces of container `%s`", o->id);
+    int sp[2];
+    if (rt_sync_pair(sp, err) < 0)
+        return -1;
+    cleanup_close int sync = sp[0];
+    struct exec_child x = {.p = &c->proc,
+                           .spec = &c->spec,
+                           .pidfd = c->pidfd,
                            .child_flags = child_flags,
-                           .userns = st.userns,
+                           .userns = c->st.userns,
                            .sync = sp[1],
-                           .console_fd = console,
+                           .console_fd = c->console,
                            .preserve_fds = o->preserve_fds};
     struct clone_args ca = {.exit_signal = SIGCHLD};
-    pid = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
+    pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
     if (pid < 0) {
-        pier_error(err, errno, "clone");
-        goto out;
+        close(sp[1]);
+        return pier_error(err, errno, "clone");
     }
     if (pid == 0) {
-        close(sp[0]);
+        close(sync);
         exec_child_main(&x);
     }
     close(sp[1]);
-    sp[1] = -1;
-    if (console >= 0) {
-        close(console);
-        console = -1;
+    if (c->console >= 0) {
+        close(c->console);
+        c->console = -1;
     }
-    if (cg.n > 0 && rt_cgroup_enter(&cg, pid, err) < 0)
+    if (c->cg.n > 0 && rt_cgroup_enter(&c->cg, pid, err) < 0)
         goto kill;
-    if (rt_sync_send(sp[0], RT_SYNC_GO, 0, NULL) < 0) {
+    if (rt_sync_send(sync, RT_SYNC_GO, 0, NULL) < 0) {
         pier_error(err, errno, "start the process");
         goto kill;
     }
-    /* End of file: the exec happened; a message: why it did not. */
-    struct rt_sync_msg *m = malloc(sizeof *m);
-    if (m == NULL) {
-        pier_error(err, ENOMEM, "exec");
-        goto kill;
-    }
-    ssize_t r;
-    do
-        r = recv(sp[0], m, sizeof *m, 0);
-    while (r < 0 && errno == EINTR);
-    if (r > 0) {
-        m->text[RT_SYNC_TEXT_MAX - 1] = '\0';
-        pier_error(err, 0, "exec in container `%s`: %s", o->id,
-                   m->type == RT_SYNC_ERROR ? m->text : "unexpected message");
-        free(m);
+    if (wait_exec(sync, o->id, err) < 0) {
         waitpid(pid, NULL, 0);
-        pid = -1;
-        goto out;
+        return -1;
     }
-    free(m);
     if (o->pid_file != NULL) {
         char spid[32];
         int n = snprintf(spid, sizeof spid, "%d", (int)pid);
-        if (pier_write_file_atomic_at(AT_FDCWD, o->pid_file, spid, (size_t)n, 0644, err) < 0) {
+        if (pier_write_file_atomic_at(AT_FDCWD, o->pid_file, spid, (size_t)n, 0644, 0, err) < 0) {
             pier_error_wrap(err, "--pid-file");
             goto kill;
         }
     }
     *pid_out = pid;
-    ret = 0;
-    goto out;
+    return 0;
 kill:
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
-out:
-    if (sp[0] >= 0)
-        close(sp[0]);
-    if (sp[1] >= 0)
-        close(sp[1]);
-    rt_cgroup_free(&cg);
-    rt_process_free(&proc);
-    rt_spec_free(&spec);
-    rt_state_free(&st);
-    return ret;
+    return -1;
+}
+
+int rt_exec(const struct rt_exec_opts *o, pid_t *pid_out, pier_err_t *err)
+{
+    struct exec_ctx x = {.pidfd = -1, .console = -1};
+    int r = exec_load(o, &x, err) < 0 ? -1 : exec_start(o, &x, pid_out, err);
+    exec_ctx_free(&x);
+    return r;
 }

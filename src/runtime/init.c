@@ -142,7 +142,11 @@ void rt_init_main(struct rt_create_ctx *c)
 
     /* While it is being built, the container dies with the runtime. */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (!rt_spec_new_ns(spec, RT_NS_PID) && getppid() != c->parent_pid)
+    /* Unless the runtime died before that.  A parent outside our pid
+     * namespace, a new one or one joined by path (podman's --pid
+     * container:X), reads as 0. */
+    pid_t parent = getppid();
+    if (parent != 0 && parent != c->parent_pid)
         _exit(1);
     if (c->join_user)
         join_user_namespace(c, &err);
@@ -169,7 +173,7 @@ void rt_init_main(struct rt_create_ctx *c)
         join_keyring(c->o->id);
     umask(0);
 
-    int rootfd = rt_rootfs_prepare(spec, userns, &c->cg, &err);
+    int rootfd = rt_rootfs_prepare(spec, userns, &c->cg, c->binds, &err);
     if (rootfd < 0)
         rt_init_fail(sync, &err);
     if (rt_sync_send(sync, RT_SYNC_HOOKS, 0, NULL) < 0 ||

@@ -117,15 +117,19 @@ int rt_start(const char *root, const char *id, pier_err_t *err)
     return 0;
 }
 
+/* containerd's shim tells a kill of a container that has exited from a
+ * failure by runc's words, "container not running": they are kept. */
+#define NOT_RUNNING "container `%s` has exited: container not running"
+
 static int signal_init(const struct rt_state *st, int sig, pier_err_t *err)
 {
     int pidfd = (int)syscall(SYS_pidfd_open, st->pid, 0);
     if (pidfd < 0)
-        return pier_error(err, errno, "container `%s` is not running", st->id);
+        return pier_error(err, errno, NOT_RUNNING, st->id);
     /* The pidfd pins the process: check it is still the container's. */
     if (!rt_process_alive(st->pid, st->start_time)) {
         close(pidfd);
-        return pier_error(err, 0, "container `%s` is not running", st->id);
+        return pier_error(err, 0, NOT_RUNNING, st->id);
     }
     int r = (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
     int e = errno;
@@ -156,7 +160,7 @@ int rt_kill(const char *root, const char *id, int sig, bool all, pier_err_t *err
             return r;
     }
     if (status == RT_STATUS_STOPPED)
-        return pier_error(err, 0, "container `%s` is not running", id);
+        return pier_error(err, 0, NOT_RUNNING, id);
     return signal_init(&st, sig, err);
 }
 
@@ -193,7 +197,9 @@ int rt_delete(const char *root, const char *id, bool force, pier_err_t *err)
         return pier_rm_rf_at(rootfd, id, err);
     }
     enum rt_status status = rt_state_status(statefd, &st);
-    if ((status == RT_STATUS_RUNNING || status == RT_STATUS_PAUSED) && !force)
+    if ((status == RT_STATUS_RUNNING || status == RT_STATUS_PAUSED ||
+         status == RT_STATUS_CREATING) &&
+        !force)
         return pier_error(err, 0, "cannot delete container `%s` that is not stopped: %s", id,
                           rt_status_names[status]);
 

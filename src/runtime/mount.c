@@ -334,68 +334,108 @@ static int mount_cgroup(const struct rt_mount_env *env, const struct rt_mount *m
     return 0;
 }
 
-int rt_mount_apply(const struct rt_mount_env *env, const struct rt_mount *m, pier_err_t *err)
+/* proc and sysfs on a symlink could be sent elsewhere, skipping the masks
+ * meant for them (CVE-2019-16884): their destination must be a real
+ * directory.  It is checked before anything is made, so that a dangling
+ * link does not get its target created either. */
+static int open_strict_target(int rootfd, const struct rt_mount *m, pier_err_t *err)
+{
+    const char *dest = m->destination;
+    int fd = rt_open_in_root(rootfd, dest, O_PATH | O_DIRECTORY, RESOLVE_NO_SYMLINKS);
+    if (fd < 0 && errno == ENOENT) {
+        /* No link on the way to what is missing: it may be made. */
+        int made = rt_mkdir_in_root(rootfd, dest, 0755, err);
+        if (made < 0)
+            return -1;
+        close(made);
+        fd = rt_open_in_root(rootfd, dest, O_PATH | O_DIRECTORY, RESOLVE_NO_SYMLINKS);
+    }
+    if (fd < 0 && errno == ELOOP)
+        return pier_error(err, 0,
+                          "mount `%s` on `%s`: the destination is a symlink, or passes through one",
+                          m->type, dest);
+    if (fd < 0)
+        return pier_error(err, errno, "mount `%s` on `%s`: the destination cannot be opened",
+                          m->type, dest);
+    return fd;
+}
+
+int rt_mount_prepare_binds(const struct rt_spec *spec, struct rt_bind *binds, pier_err_t *err)
+{
+    for (size_t i = 0; i < spec->n_mounts; i++)
+        binds[i] = (struct rt_bind){.fd = -1};
+    for (size_t i = 0; i < spec->n_mounts; i++) {
+        const struct rt_mount *m = &spec->mounts[i];
+        if (!m->bind)
+            continue;
+        struct stat st;
+        if (stat(m->source, &st) < 0)
+            return pier_error(err, errno, "mounts[%zu]: source `%s`", i, m->source);
+        binds[i].is_dir = S_ISDIR(st.st_mode);
+        binds[i].fd = rt_mount_clone(AT_FDCWD, m->source, m->recursive, err);
+        if (binds[i].fd < 0)
+            return pier_error_wrap(err, "mounts[%zu]", i);
+        if (rt_mount_setattr(binds[i].fd, rt_mount_flags_to_attr(m->flags),
+                             rt_mount_flags_to_attr(m->clear_flags), false, m->destination,
+                             err) < 0 ||
+            rt_mount_setattr(binds[i].fd, m->attr_set, m->attr_clr, true, m->destination, err) <
+                0 ||
+            set_propagation(binds[i].fd, m->propagation, m->destination, err) < 0)
+            return pier_error_wrap(err, "mounts[%zu]", i);
+    }
+    return 0;
+}
+
+void rt_mount_close_binds(struct rt_bind *binds, size_t n)
+{
+    for (size_t i = 0; binds != NULL && i < n; i++)
+        if (binds[i].fd >= 0) {
+            close(binds[i].fd);
+            binds[i].fd = -1;
+        }
+}
+
+int rt_mount_apply(const struct rt_mount_env *env, size_t i, const struct rt_mount *m,
+                   pier_err_t *err)
 {
     const char *dest = m->destination;
     cleanup_close int targetfd = -1;
     cleanup_close int mntfd = -1;
-    bool source_is_dir = true;
+    const struct rt_bind *b = m->bind ? &env->binds[i] : NULL;
+    if (b != NULL && b->fd < 0)
+        return pier_error(err, 0, "mount on `%s`: the bind mount was not prepared", dest);
 
-    if (m->bind) {
-        struct stat st;
-        if (stat(m->source, &st) < 0)
-            return pier_error(err, errno, "mount `%s` on `%s`: source", m->source, dest);
-        source_is_dir = S_ISDIR(st.st_mode);
-    }
-    /* proc and sysfs on a symlink could be sent elsewhere, skipping the masks
-     * meant for them (CVE-2019-16884): their destination must be a real
-     * directory. */
-    bool strict = is_mount_type(m, "proc") || is_mount_type(m, "sysfs");
-    if (source_is_dir)
+    if (is_mount_type(m, "proc") || is_mount_type(m, "sysfs"))
+        targetfd = open_strict_target(env->rootfd, m, err);
+    else if (b == NULL || b->is_dir)
         targetfd = rt_mkdir_in_root(env->rootfd, dest, 0755, err);
     else
         targetfd = rt_mkfile_in_root(env->rootfd, dest, 0644, err);
     if (targetfd < 0)
         return -1;
-    if (strict) {
-        int fd = rt_open_in_root(env->rootfd, dest, O_PATH | O_DIRECTORY, RESOLVE_NO_SYMLINKS);
-        if (fd < 0)
-            return pier_error(
-                err, errno == ELOOP ? 0 : errno, "mount `%s` on `%s`: the destination %s", m->type,
-                dest, errno == ELOOP ? "is a symlink, or passes through one" : "cannot be opened");
-        close(targetfd);
-        targetfd = fd;
-    }
 
     if (is_mount_type(m, "cgroup") || is_mount_type(m, "cgroup2"))
         return mount_cgroup(env, m, targetfd, err);
+    if (b != NULL)
+        return rt_mount_attach(b->fd, targetfd, dest, err);
 
-    if (m->bind) {
-        mntfd = rt_mount_clone(AT_FDCWD, m->source, m->recursive, err);
-        if (mntfd < 0)
-            return pier_error_wrap(err, "mount on `%s`", dest);
-        if (rt_mount_setattr(mntfd, rt_mount_flags_to_attr(m->flags),
-                             rt_mount_flags_to_attr(m->clear_flags), false, dest, err) < 0)
+    uint64_t attrs = rt_mount_flags_to_attr(m->flags);
+    mntfd = rt_mount_fs(m->type, m->source, m->data, attrs, err);
+    if (mntfd < 0 && env->userns && (*err)->errnum == EPERM && userns_fallback_source(m)) {
+        pier_error_free(err);
+        mntfd = rt_mount_clone(AT_FDCWD, userns_fallback_source(m), true, err);
+        if (mntfd >= 0 && rt_mount_setattr(mntfd, attrs, 0, false, dest, err) < 0)
             return -1;
-    } else {
-        uint64_t attrs = rt_mount_flags_to_attr(m->flags);
-        mntfd = rt_mount_fs(m->type, m->source, m->data, attrs, err);
-        if (mntfd < 0 && env->userns && (*err)->errnum == EPERM && userns_fallback_source(m)) {
-            pier_error_free(err);
-            mntfd = rt_mount_clone(AT_FDCWD, userns_fallback_source(m), true, err);
-            if (mntfd >= 0 && rt_mount_setattr(mntfd, attrs, 0, false, dest, err) < 0)
-                return -1;
-        }
-        if (mntfd < 0)
+    }
+    if (mntfd < 0)
+        return pier_error_wrap(err, "mount on `%s`", dest);
+    if (m->tmpcopyup && is_mount_type(m, "tmpfs")) {
+        cleanup_close int src = openat(targetfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        cleanup_close int dst = openat(mntfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (src < 0 || dst < 0)
+            return pier_error(err, errno, "tmpcopyup on `%s`", dest);
+        if (copy_tree(src, dst, 0, err) < 0)
             return pier_error_wrap(err, "mount on `%s`", dest);
-        if (m->tmpcopyup && is_mount_type(m, "tmpfs")) {
-            cleanup_close int src = openat(targetfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-            cleanup_close int dst = openat(mntfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-            if (src < 0 || dst < 0)
-                return pier_error(err, errno, "tmpcopyup on `%s`", dest);
-            if (copy_tree(src, dst, 0, err) < 0)
-                return pier_error_wrap(err, "mount on `%s`", dest);
-        }
     }
     if (rt_mount_setattr(mntfd, m->attr_set, m->attr_clr, true, dest, err) < 0 ||
         set_propagation(mntfd, m->propagation, dest, err) < 0)

@@ -12,15 +12,30 @@
 #include "cgroup.h"
 #include "spec.h"
 
+/* A bind mount made ready on the runtime's side, before the clone: its
+ * source is a host path, which a process in a new user namespace may not be
+ * allowed to reach, and only the owner of a detached mount may set its
+ * attributes.  The container's process only attaches it. */
+struct rt_bind {
+    int fd; /* detached mount, attributes and propagation set; -1 if not a bind */
+    bool is_dir;
+};
+
+/* One rt_bind per entry of spec->mounts. */
+int rt_mount_prepare_binds(const struct rt_spec *spec, struct rt_bind *binds, pier_err_t *err);
+void rt_mount_close_binds(struct rt_bind *binds, size_t n);
+
 struct rt_mount_env {
     int rootfd; /* the container's root, opened after its bind mount on itself */
     bool userns;
     bool cgroupns; /* a new cgroup namespace */
     const struct rt_cgroup *cg;
+    const struct rt_bind *binds; /* from rt_mount_prepare_binds */
 };
 
-/* One entry of config.json's mounts, in the container's root. */
-int rt_mount_apply(const struct rt_mount_env *env, const struct rt_mount *m, pier_err_t *err);
+/* Entry i of config.json's mounts, in the container's root. */
+int rt_mount_apply(const struct rt_mount_env *env, size_t i, const struct rt_mount *m,
+                   pier_err_t *err);
 
 /* A new detached filesystem mount; data is "opt,opt=val,...".  Returns the
  * mount fd. */

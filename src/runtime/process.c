@@ -84,6 +84,10 @@ static int find_program(const char *name, char **env, int cwd_fd, char **out, pi
             return pier_error(err, errno, "exec: `%s`", name);
         if (S_ISDIR(st.st_mode))
             return pier_error(err, 0, "exec: `%s` is a directory", name);
+        /* As runc's lookup: a program without an execute bit fails create,
+         * not start, where podman and containerd report it less clearly. */
+        if (!(st.st_mode & 0111))
+            return pier_error(err, EACCES, "exec: `%s`", name);
         *out = strdup(name);
         return *out ? 0 : pier_error(err, ENOMEM, "exec");
     }
@@ -151,7 +155,7 @@ void rt_exec_plan_free(struct rt_exec_plan *plan)
     plan->cwd_fd = -1;
 }
 
-static int apply_rlimits(const struct rt_process *p, pier_err_t *err)
+int rt_process_set_rlimits(const struct rt_process *p, pid_t pid, pier_err_t *err)
 {
     static const char *const names[] = {
         [RLIMIT_CPU] = "RLIMIT_CPU",           [RLIMIT_FSIZE] = "RLIMIT_FSIZE",
@@ -169,7 +173,7 @@ static int apply_rlimits(const struct rt_process *p, pier_err_t *err)
             .rlim_cur = r->soft == UINT64_MAX ? RLIM_INFINITY : (rlim_t)r->soft,
             .rlim_max = r->hard == UINT64_MAX ? RLIM_INFINITY : (rlim_t)r->hard,
         };
-        if (setrlimit(r->resource, &rl) < 0) {
+        if (prlimit(pid, (enum __rlimit_resource)r->resource, &rl, NULL) < 0) {
             int e = errno;
             struct rlimit cur;
             getrlimit(r->resource, &cur);
@@ -192,9 +196,8 @@ static int drop_bounding(const struct rt_process *p, pier_err_t *err)
     for (int c = 0; c < last; c++) {
         if (c < 64 && (p->caps.bounding & (1ULL << c)))
             continue;
-        if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) <= 0)
-            continue;
-        if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0)
+        /* EINVAL: a capability this kernel does not have. */
+        if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
             return pier_error(err, errno, "drop capability %d from the bounding set", c);
     }
     return 0;
@@ -261,7 +264,7 @@ static int set_user(const struct rt_process *p, bool userns, pier_err_t *err)
 int rt_process_finalize(const struct rt_process *p, const struct rt_exec_plan *plan,
                         json_t *seccomp, int64_t personality_, bool userns, pier_err_t *err)
 {
-    if (apply_rlimits(p, err) < 0)
+    if (rt_process_set_rlimits(p, 0, err) < 0)
         return -1;
     if (seccomp != NULL && !p->no_new_privileges && rt_seccomp_load(seccomp, err) < 0)
         return -1;

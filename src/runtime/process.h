@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "../lib/error.h"
 #include "spec.h"
@@ -21,6 +22,11 @@ struct rt_exec_plan {
 int rt_exec_plan_make(const struct rt_process *p, int rootfd, int preserve_fds,
                       struct rt_exec_plan *plan, pier_err_t *err);
 void rt_exec_plan_free(struct rt_exec_plan *plan);
+
+/* process.rlimits on process pid (0: the caller).  Raising a hard limit
+ * needs CAP_SYS_RESOURCE in the host's user namespace: the runtime sets the
+ * init's from outside, which works whatever user namespace it is in. */
+int rt_process_set_rlimits(const struct rt_process *p, pid_t pid, pier_err_t *err);
 
 /* rlimits, bounding set, groups and ids, cwd, the other capability sets,
  * umask, personality, no_new_privs and seccomp (before the capabilities are

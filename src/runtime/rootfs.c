@@ -20,8 +20,20 @@
 #include "mount.h"
 #include "rootpath.h"
 
-/* pivot_root needs the root's parent mount not to be shared.  Only a shared
- * rootfsPropagation leaves it so; find that mount and make it private. */
+/* Whether a mountinfo line (up to eol) has the "shared:N" tag: its optional
+ * fields come before " - ", and no path in it holds a space (escaped). */
+static bool line_is_shared(const char *line, const char *eol)
+{
+    const char *sep = strstr(line, " - ");
+    const char *tag = strstr(line, " shared:");
+    return tag != NULL && sep != NULL && tag < sep && sep < eol;
+}
+
+/* The root's bind on itself would join the peer group of a shared parent
+ * mount, and so show on the host; and pivot_root refuses a shared parent of
+ * the new root or a shared current root.  Whatever rootfsPropagation left
+ * shared of these two, in this namespace only, becomes private (as runc's
+ * rootfsParentMountPrivate). */
 static int make_parent_private(const char *rootfs, pier_err_t *err)
 {
     cleanup_free char *mi = NULL;
@@ -29,6 +41,7 @@ static int make_parent_private(const char *rootfs, pier_err_t *err)
         return -1;
     char best[PATH_MAX] = "/";
     size_t best_len = 1;
+    bool best_shared = false, root_shared = false;
     for (char *line = mi; *line;) {
         char *eol = strchrnul(line, '\n');
         char *p = line;
@@ -41,27 +54,35 @@ static int make_parent_private(const char *rootfs, pier_err_t *err)
         if (p != NULL && p < eol) {
             char *e = strchr(p, ' ');
             size_t n = e && e < eol ? (size_t)(e - p) : 0;
+            if (n == 1 && p[0] == '/')
+                root_shared = line_is_shared(line, eol);
             if (n > 0 && n < sizeof best && strncmp(rootfs, p, n) == 0 &&
                 (rootfs[n] == '/' || rootfs[n] == '\0' || n == 1) && n >= best_len) {
                 memcpy(best, p, n);
                 best[n] = '\0';
                 best_len = n;
+                best_shared = line_is_shared(line, eol);
             }
         }
         line = *eol ? eol + 1 : eol;
     }
-    if (mount(NULL, best, NULL, MS_PRIVATE, NULL) < 0)
+    if (best_shared && mount(NULL, best, NULL, MS_PRIVATE, NULL) < 0)
         return pier_error(err, errno, "make `%s` private", best);
+    if (root_shared && strcmp(best, "/") != 0 && mount(NULL, "/", NULL, MS_PRIVATE, NULL) < 0)
+        return pier_error(err, errno, "make `/` private");
     return 0;
 }
 
 int rt_rootfs_prepare(const struct rt_spec *spec, bool userns, const struct rt_cgroup *cg,
-                      pier_err_t *err)
+                      const struct rt_bind *binds, pier_err_t *err)
 {
     unsigned long prop = spec->rootfs_propagation ? spec->rootfs_propagation : MS_SLAVE | MS_REC;
     if (mount(NULL, "/", NULL, prop, NULL) < 0)
         return pier_error(err, errno, "set propagation of /");
-    if ((prop & MS_SHARED) && make_parent_private(spec->root_path, err) < 0)
+    /* After a recursive change to anything but shared, nothing is shared:
+     * no need to read the mount table. */
+    bool none_shared = (prop & MS_REC) && !(prop & MS_SHARED);
+    if (!none_shared && make_parent_private(spec->root_path, err) < 0)
         return -1;
     if (mount(spec->root_path, spec->root_path, NULL, MS_BIND | MS_REC, NULL) < 0)
         return pier_error(err, errno, "bind the root `%s` on itself", spec->root_path);
@@ -72,9 +93,10 @@ int rt_rootfs_prepare(const struct rt_spec *spec, bool userns, const struct rt_c
     struct rt_mount_env env = {.rootfd = rootfd,
                                .userns = userns,
                                .cgroupns = rt_spec_new_ns(spec, RT_NS_CGROUP),
-                               .cg = cg};
+                               .cg = cg,
+                               .binds = binds};
     for (size_t i = 0; i < spec->n_mounts; i++) {
-        if (rt_mount_apply(&env, &spec->mounts[i], err) < 0) {
+        if (rt_mount_apply(&env, i, &spec->mounts[i], err) < 0) {
             close(rootfd);
             return pier_error_wrap(err, "mounts[%zu]", i);
         }
@@ -106,9 +128,18 @@ int rt_rootfs_pivot(int rootfd, const struct rt_spec *spec, bool no_pivot, pier_
             return pier_error(err, errno, "chroot");
     } else {
         /* pivot_root(".", ".") stacks the old root on the new one; detach it
-         * without letting the unmount propagate anywhere. */
+         * without letting the unmount propagate anywhere.  "." must be the
+         * old root for that, not our cwd, the new root: made a slave, the
+         * container's own mounts would lose their propagation, and the old
+         * root's shared mounts (rootfsPropagation "rshared") would pass the
+         * unmount on to the host's. */
+        cleanup_close int oldroot = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (oldroot < 0)
+            return pier_error(err, errno, "open the old root");
         if (syscall(SYS_pivot_root, ".", ".") < 0)
             return pier_error(err, errno, "pivot_root");
+        if (fchdir(oldroot) < 0)
+            return pier_error(err, errno, "chdir to the old root");
         if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
             return pier_error(err, errno, "make the old root a slave");
         if (umount2(".", MNT_DETACH) < 0)

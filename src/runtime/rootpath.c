@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
@@ -31,7 +32,38 @@ int rt_open_in_root(int rootfd, const char *path, int flags, uint64_t extra_reso
     return fd;
 }
 
-int rt_mkdir_in_root(int rootfd, const char *path, mode_t mode, pier_err_t *err)
+/* A dangling symlink stands where something must be created: what it names,
+ * resolved as RESOLVE_IN_ROOT would (absolute from the root, relative from
+ * its directory), followed by the rest of the path. */
+static int expand_link(int parent, const char *dir, const char *name, const char *rest, char *out,
+                       size_t cap)
+{
+    char target[PATH_MAX];
+    ssize_t n = readlinkat(parent, name, target, sizeof target - 1);
+    if (n < 0)
+        return -1;
+    target[n] = '\0';
+    int w;
+    if (target[0] == '/')
+        w = snprintf(out, cap, "%s%s%s", target, *rest ? "/" : "", rest);
+    else
+        w = snprintf(out, cap, "%s/%s%s%s", dir, target, *rest ? "/" : "", rest);
+    if (w < 0 || (size_t)w >= cap) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    return 0;
+}
+
+static bool is_symlink(int parent, const char *name)
+{
+    struct stat st;
+    return fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
+}
+
+#define MAX_LINKS 40
+
+static int mkdir_in_root(int rootfd, const char *path, mode_t mode, int links, pier_err_t *err)
 {
     int fd = rt_open_in_root(rootfd, path, O_PATH | O_DIRECTORY, 0);
     if (fd >= 0)
@@ -47,6 +79,7 @@ int rt_mkdir_in_root(int rootfd, const char *path, mode_t mode, pier_err_t *err)
     if (parent < 0)
         return pier_error(err, errno, "open the container's root");
     const char *s = path;
+    size_t parent_len = 0;
     while (*s) {
         while (*s == '/')
             s++;
@@ -65,18 +98,34 @@ int rt_mkdir_in_root(int rootfd, const char *path, mode_t mode, pier_err_t *err)
             memcpy(comp, s, cl);
             comp[cl] = '\0';
             /* mkdirat never follows a symlink in the last component: one
-             * already there makes EEXIST, and the reopen resolves it. */
+             * already there makes EEXIST; a dangling one is followed by
+             * hand, inside the root. */
             if (mkdirat(parent, comp, mode) < 0 && errno != EEXIST)
                 return pier_error(err, errno, "mkdir `%s` in the container", prefix);
+            if (is_symlink(parent, comp)) {
+                char dir[PATH_MAX], expanded[PATH_MAX];
+                snprintf(dir, sizeof dir, "/%.*s", (int)parent_len, path);
+                if (++links > MAX_LINKS)
+                    return pier_error(err, ELOOP, "`%s` in the container", path);
+                if (expand_link(parent, dir, comp, *e ? e + 1 : e, expanded, sizeof expanded) < 0)
+                    return pier_error(err, errno, "follow `%s` in the container", prefix);
+                return mkdir_in_root(rootfd, expanded, mode, links, err);
+            }
             next = rt_open_in_root(rootfd, prefix, O_PATH | O_DIRECTORY, 0);
         }
         if (next < 0)
             return pier_error(err, errno, "open `%s` in the container", prefix);
         close(parent);
         parent = next;
+        parent_len = upto;
         s = e;
     }
     return steal_fd(&parent);
+}
+
+int rt_mkdir_in_root(int rootfd, const char *path, mode_t mode, pier_err_t *err)
+{
+    return mkdir_in_root(rootfd, path, mode, 0, err);
 }
 
 int rt_parent_in_root(int rootfd, const char *path, char *base, pier_err_t *err)
@@ -101,7 +150,7 @@ int rt_parent_in_root(int rootfd, const char *path, char *base, pier_err_t *err)
     return rt_mkdir_in_root(rootfd, dir[0] ? dir : "/", 0755, err);
 }
 
-int rt_mkfile_in_root(int rootfd, const char *path, mode_t mode, pier_err_t *err)
+static int mkfile_in_root(int rootfd, const char *path, mode_t mode, int links, pier_err_t *err)
 {
     int fd = rt_open_in_root(rootfd, path, O_PATH, 0);
     if (fd >= 0)
@@ -117,8 +166,25 @@ int rt_mkfile_in_root(int rootfd, const char *path, mode_t mode, pier_err_t *err
         return pier_error(err, errno, "create `%s` in the container", path);
     if (f >= 0)
         close(f);
+    if (f < 0 && is_symlink(parent, base)) {
+        char dir[PATH_MAX], expanded[PATH_MAX];
+        snprintf(dir, sizeof dir, "%s", path);
+        char *slash = strrchr(dir, '/');
+        if (slash != NULL)
+            *slash = '\0';
+        if (++links > MAX_LINKS)
+            return pier_error(err, ELOOP, "`%s` in the container", path);
+        if (expand_link(parent, dir, base, "", expanded, sizeof expanded) < 0)
+            return pier_error(err, errno, "follow `%s` in the container", path);
+        return mkfile_in_root(rootfd, expanded, mode, links, err);
+    }
     fd = rt_open_in_root(rootfd, path, O_PATH, 0);
     if (fd < 0)
         return pier_error(err, errno, "open `%s` in the container", path);
     return fd;
+}
+
+int rt_mkfile_in_root(int rootfd, const char *path, mode_t mode, pier_err_t *err)
+{
+    return mkfile_in_root(rootfd, path, mode, 0, err);
 }

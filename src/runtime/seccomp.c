@@ -1,16 +1,25 @@
 #include "seccomp.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "../lib/cleanup.h"
+#include "../lib/file.h"
 #include "../lib/json.h"
+#include "../lib/log.h"
 #include "dev.h"
 
 static const char *listener_state;
@@ -184,7 +193,7 @@ static int add_rule(scmp_filter_ctx ctx, json_t *rule, size_t idx, uint32_t defa
     return 0;
 }
 
-static int build(json_t *sc, scmp_filter_ctx *out, const char **listener, pier_err_t *err)
+static int build(json_t *sc, scmp_filter_ctx *out, pier_err_t *err)
 {
     const char *w = "linux.seccomp";
     const char *def_s = NULL;
@@ -247,29 +256,212 @@ static int build(json_t *sc, scmp_filter_ctx *out, const char **listener, pier_e
             return -1;
     }
     const char *lp = NULL;
+    /* only checked here: install_prepared reads it */
     if (pj_string(sc, w, "listenerPath", &lp, err) < 0)
         return -1;
-    if (listener != NULL)
-        *listener = lp;
     *out = steal_pointer(&ctx);
+    return 0;
+}
+
+/* ---- compiled filters, cached ----------------------------------------------
+ * Compiling Docker's default profile with libseccomp takes ~10 ms, more than
+ * the rest of a container's start.  The runtime compiles a profile once,
+ * keeps the BPF program under its root keyed by the profile's text, and the
+ * container's process loads the program with seccomp(2) directly. */
+
+#define CACHE_MAGIC 0x70736331u /* "psc1" */
+#define CACHE_MAX (8u << 20)
+
+static struct {
+    json_t *profile; /* the spec's linux.seccomp this program was made for */
+    struct sock_fprog prog;
+    unsigned flags;
+    int listener; /* connected to listenerPath, or -1 */
+} prepared = {.listener = -1};
+
+static int connect_listener(const char *path, pier_err_t *err);
+
+static unsigned filter_flags(json_t *sc)
+{
+    unsigned f = 0;
+    size_t i;
+    json_t *v;
+    json_array_foreach (json_object_get(sc, "flags"), i, v) {
+        const char *n = json_string_value(v);
+        if (n == NULL)
+            continue;
+        if (strcmp(n, "SECCOMP_FILTER_FLAG_TSYNC") == 0)
+            f |= SECCOMP_FILTER_FLAG_TSYNC;
+        else if (strcmp(n, "SECCOMP_FILTER_FLAG_LOG") == 0)
+            f |= SECCOMP_FILTER_FLAG_LOG;
+        else if (strcmp(n, "SECCOMP_FILTER_FLAG_SPEC_ALLOW") == 0)
+            f |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
+    }
+    return f;
+}
+
+static uint64_t fnv1a(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+/* What a cached program must have been made from: the profile, and what
+ * compiles it (libseccomp, kernel). */
+static char *cache_key_text(json_t *sc)
+{
+    cleanup_free char *canon = json_dumps(sc, JSON_COMPACT | JSON_SORT_KEYS);
+    if (canon == NULL)
+        return NULL;
+    struct utsname u;
+    uname(&u);
+    const struct scmp_version *v = seccomp_version();
+    char *out = NULL;
+    if (asprintf(&out, "libseccomp %u.%u.%u\nkernel %s %s\n%s", v->major, v->minor, v->micro,
+                 u.release, u.machine, canon) < 0)
+        return NULL;
+    return out;
+}
+
+/* Read the cached program for key; 0 and prog filled on a hit. */
+static int cache_read(int dirfd, const char *name, const char *key, struct sock_fprog *prog)
+{
+    cleanup_free char *data = NULL;
+    size_t len = 0;
+    pier_err_t err = NULL;
+    if (pier_read_file_at(dirfd, name, CACHE_MAX, &data, &len, &err) < 0) {
+        pier_error_free(&err);
+        return -1;
+    }
+    size_t klen = strlen(key);
+    uint32_t hdr[2];
+    if (len < sizeof hdr)
+        return -1;
+    memcpy(hdr, data, sizeof hdr);
+    if (hdr[0] != CACHE_MAGIC || hdr[1] != klen || len < sizeof hdr + klen ||
+        memcmp(data + sizeof hdr, key, klen) != 0)
+        return -1;
+    size_t blen = len - sizeof hdr - klen;
+    if (blen == 0 || blen % sizeof(struct sock_filter) != 0 ||
+        blen / sizeof(struct sock_filter) > BPF_MAXINSNS * 8)
+        return -1;
+    prog->filter = malloc(blen);
+    if (prog->filter == NULL)
+        return -1;
+    memcpy(prog->filter, data + sizeof hdr + klen, blen);
+    prog->len = (unsigned short)(blen / sizeof(struct sock_filter));
+    return 0;
+}
+
+static int export_bpf(scmp_filter_ctx ctx, struct sock_fprog *prog, pier_err_t *err)
+{
+    cleanup_close int mfd = memfd_create("seccomp-bpf", MFD_CLOEXEC);
+    if (mfd < 0)
+        return pier_error(err, errno, "linux.seccomp: memfd");
+    int r = seccomp_export_bpf(ctx, mfd);
+    if (r < 0)
+        return pier_error(err, -r, "linux.seccomp: export the filter");
+    off_t size = lseek(mfd, 0, SEEK_END);
+    if (size <= 0 || size % (off_t)sizeof(struct sock_filter) != 0 ||
+        size / (off_t)sizeof(struct sock_filter) > 65535)
+        return pier_error(err, 0, "linux.seccomp: the compiled filter has a bad size");
+    prog->filter = malloc((size_t)size);
+    if (prog->filter == NULL)
+        return pier_error(err, ENOMEM, "linux.seccomp");
+    if (pread(mfd, prog->filter, (size_t)size, 0) != size) {
+        free(prog->filter);
+        prog->filter = NULL;
+        return pier_error(err, errno, "linux.seccomp: read the filter");
+    }
+    prog->len = (unsigned short)(size / (off_t)sizeof(struct sock_filter));
+    return 0;
+}
+
+static void cache_write(int dirfd, const char *name, const char *key, const struct sock_fprog *prog)
+{
+    size_t klen = strlen(key), blen = prog->len * sizeof(struct sock_filter);
+    uint32_t hdr[2] = {CACHE_MAGIC, (uint32_t)klen};
+    cleanup_free char *buf = malloc(sizeof hdr + klen + blen);
+    if (buf == NULL)
+        return;
+    memcpy(buf, hdr, sizeof hdr);
+    memcpy(buf + sizeof hdr, key, klen);
+    memcpy(buf + sizeof hdr + klen, prog->filter, blen);
+    pier_err_t err = NULL;
+    /* The cache only saves time: a failure to write it is not an error. */
+    if (pier_write_file_atomic_at(dirfd, name, buf, sizeof hdr + klen + blen, 0600, 0, &err) < 0)
+        pier_debug("seccomp cache: %s", pier_error_msg(err));
+    pier_error_free(&err);
+}
+
+int rt_seccomp_prepare(json_t *sc, const char *cache_dir, pier_err_t *err)
+{
+    free(prepared.prog.filter);
+    if (prepared.listener >= 0)
+        close(prepared.listener);
+    memset(&prepared, 0, sizeof prepared);
+    prepared.listener = -1;
+    cleanup_free char *key = cache_key_text(sc);
+    if (key == NULL)
+        return pier_error(err, ENOMEM, "linux.seccomp");
+    char name[32];
+    snprintf(name, sizeof name, "%016llx.bpf", (unsigned long long)fnv1a(key, strlen(key)));
+    cleanup_close int dirfd = -1;
+    if (cache_dir != NULL) {
+        if (mkdir(cache_dir, 0700) < 0 && errno != EEXIST)
+            pier_debug("seccomp cache `%s`: %s", cache_dir, strerror(errno));
+        dirfd = open(cache_dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    }
+    struct sock_fprog prog = {0};
+    if (dirfd < 0 || cache_read(dirfd, name, key, &prog) < 0) {
+        cleanup_seccomp scmp_filter_ctx ctx = NULL;
+        if (build(sc, &ctx, err) < 0 || export_bpf(ctx, &prog, err) < 0)
+            return -1;
+        if (dirfd >= 0)
+            cache_write(dirfd, name, key, &prog);
+    }
+    const char *lp = json_string_value(json_object_get(sc, "listenerPath"));
+    if (lp != NULL && lp[0] != '\0' && (prepared.listener = connect_listener(lp, err)) < 0) {
+        free(prog.filter);
+        return -1;
+    }
+    prepared.profile = sc;
+    prepared.prog = prog;
+    prepared.flags = filter_flags(sc);
     return 0;
 }
 
 int rt_seccomp_check(json_t *sc, pier_err_t *err)
 {
     cleanup_seccomp scmp_filter_ctx ctx = NULL;
-    return build(sc, &ctx, NULL, err);
+    return build(sc, &ctx, err);
 }
 
-static int send_listener(const char *path, int notify_fd, json_t *sc, pier_err_t *err)
+/* The listener is reached from the runtime's side (its path is the host's,
+ * not the container's), before the clone; the container's process sends the
+ * notify fd and the state through the connection it inherits. */
+static int connect_listener(const char *path, pier_err_t *err)
 {
     struct sockaddr_un addr = {.sun_family = AF_UNIX};
     if (strlen(path) >= sizeof addr.sun_path)
         return pier_error(err, ENAMETOOLONG, "linux.seccomp.listenerPath `%s`", path);
     strcpy(addr.sun_path, path);
-    cleanup_close int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (s < 0 || connect(s, (struct sockaddr *)&addr, sizeof addr) < 0)
-        return pier_error(err, errno, "linux.seccomp.listenerPath: connect `%s`", path);
+    int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (s < 0 || connect(s, (struct sockaddr *)&addr, sizeof addr) < 0) {
+        int e = errno;
+        if (s >= 0)
+            close(s);
+        return pier_error(err, e, "linux.seccomp.listenerPath: connect `%s`", path);
+    }
+    return s;
+}
+
+static int send_listener(int sock, int notify_fd, json_t *sc, pier_err_t *err)
+{
     const char *meta = json_string_value(json_object_get(sc, "listenerMetadata"));
     json_t *state = listener_state ? json_loads(listener_state, 0, NULL) : json_object();
     json_t *msg = json_pack("{s:s, s:[s], s:i, s:s, s:o}", "ociVersion", "1.2.0", "fds",
@@ -280,27 +472,30 @@ static int send_listener(const char *path, int notify_fd, json_t *sc, pier_err_t
         json_decref(msg);
     if (text == NULL)
         return pier_error(err, ENOMEM, "seccomp listener state");
-    return rt_send_fd(s, notify_fd, text, err);
+    return rt_send_fd(sock, notify_fd, text, err);
+}
+
+static int install_prepared(json_t *sc, pier_err_t *err)
+{
+    bool notify = prepared.listener >= 0;
+    unsigned flags = prepared.flags;
+    if (notify)
+        flags = (flags & ~(unsigned)SECCOMP_FILTER_FLAG_TSYNC) | SECCOMP_FILTER_FLAG_NEW_LISTENER;
+    int r = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prepared.prog);
+    if (r < 0)
+        return pier_error(err, errno, "load the seccomp filter");
+    if (!notify)
+        return 0;
+    int ret = send_listener(prepared.listener, r, sc, err);
+    close(r);
+    close(prepared.listener);
+    prepared.listener = -1;
+    return ret;
 }
 
 int rt_seccomp_load(json_t *sc, pier_err_t *err)
 {
-    cleanup_seccomp scmp_filter_ctx ctx = NULL;
-    const char *listener = NULL;
-    if (build(sc, &ctx, &listener, err) < 0)
+    if (prepared.profile != sc && rt_seccomp_prepare(sc, NULL, err) < 0)
         return -1;
-    int r = seccomp_load(ctx);
-    if (r < 0)
-        return pier_error(err, -r, "load the seccomp filter");
-    if (listener != NULL && listener[0] != '\0') {
-        int nfd = seccomp_notify_fd(ctx);
-        if (nfd < 0)
-            return pier_error(err, -nfd,
-                              "linux.seccomp: no notify fd (no rule uses SCMP_ACT_NOTIFY?)");
-        int ret = send_listener(listener, nfd, sc, err);
-        close(nfd);
-        if (ret < 0)
-            return -1;
-    }
-    return 0;
+    return install_prepared(sc, err);
 }

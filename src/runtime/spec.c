@@ -704,11 +704,19 @@ static int parse_devices(json_t *linux_, struct rt_spec *spec, pier_err_t *err)
         if (d->type != 'p' && (d->major < 0 || d->minor < 0))
             return pier_error(err, 0, "%s: major and minor are required for type `%c`", q, d->type);
         int64_t mode = -1;
-        if (pj_int(v, q, "fileMode", 0, 07777, &mode, err) < 0)
+        /* podman and docker pass the host node's st_mode, file type
+         * included (020666 for /dev/null), and runc drops the type bits:
+         * accept them when they agree with `type`. */
+        if (pj_int(v, q, "fileMode", 0, S_IFMT | 07777, &mode, err) < 0)
             return -1;
         if (mode >= 0) {
+            mode_t fmt = (mode_t)mode & S_IFMT;
+            mode_t want = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
+            if (fmt != 0 && fmt != want)
+                return pier_error(err, 0, "%s.fileMode: file type bits 0%o do not match type `%c`",
+                                  q, (unsigned)fmt, d->type);
             d->has_mode = true;
-            d->mode = (mode_t)mode;
+            d->mode = (mode_t)mode & 07777;
         }
         d->has_uid = json_object_get(v, "uid") != NULL;
         d->has_gid = json_object_get(v, "gid") != NULL;
@@ -738,6 +746,44 @@ static int parse_propagation(const char *s, unsigned long *out)
             return 0;
         }
     return -1;
+}
+
+/* A sysctl is written in the container's /proc/sys, which shows the host's
+ * value for every one that no namespace of the container holds: as runc,
+ * only those of its ipc, network and uts namespaces may be set. */
+static int check_sysctl_namespace(const struct rt_spec *spec, const char *key, pier_err_t *err)
+{
+    static const char *const ipc_keys[] = {
+        "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+        "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced",
+    };
+    bool ipc = strncmp(key, "fs.mqueue.", 10) == 0;
+    for (size_t i = 0; i < ARRAY_SIZE(ipc_keys); i++)
+        ipc = ipc || strcmp(key, ipc_keys[i]) == 0;
+    if (ipc) {
+        if (!spec->ns[RT_NS_IPC].present)
+            return pier_error(err, 0,
+                              "linux.sysctl.%s: the container has no ipc namespace, and this would "
+                              "set the host's",
+                              key);
+        return 0;
+    }
+    if (strncmp(key, "net.", 4) == 0) {
+        if (!spec->ns[RT_NS_NET].present)
+            return pier_error(err, 0,
+                              "linux.sysctl.%s: the container has no network namespace, and this "
+                              "would set the host's",
+                              key);
+        return 0;
+    }
+    if (strcmp(key, "kernel.domainname") == 0 && spec->ns[RT_NS_UTS].present)
+        return 0;
+    if (strcmp(key, "kernel.hostname") == 0 && spec->ns[RT_NS_UTS].present)
+        return pier_error(err, 0, "linux.sysctl.%s: set the hostname field instead", key);
+    return pier_error(err, 0,
+                      "linux.sysctl.%s: not in a namespace of the container, and this would set "
+                      "the host's",
+                      key);
 }
 
 static int parse_linux(json_t *top, struct rt_spec *spec, pier_err_t *err)
@@ -781,6 +827,8 @@ static int parse_linux(json_t *top, struct rt_spec *spec, pier_err_t *err)
                 return pier_error(err, 0, "linux.sysctl.%s: expected a string", key);
             if (key[0] == '\0' || strstr(key, "..") != NULL || key[0] == '/' || key[0] == '.')
                 return pier_error(err, 0, "linux.sysctl: invalid key `%s`", key);
+            if (check_sysctl_namespace(spec, key, err) < 0)
+                return -1;
             struct rt_sysctl *e = &spec->sysctl[spec->n_sysctl++];
             e->key = strdup(key);
             e->value = strdup(json_string_value(v));

@@ -95,6 +95,7 @@ int rt_state_load_at(int dirfd, const char *id, struct rt_state *st, pier_err_t 
     s = json_string_value(json_object_get(j, "cgroup_path"));
     st->cgroup_path = dup_or_null(s);
     st->userns = json_is_true(json_object_get(j, "userns"));
+    st->creating = json_is_true(json_object_get(j, "creating"));
     json_t *a = json_object_get(j, "annotations");
     if (json_is_object(a))
         st->annotations = json_incref(a);
@@ -123,7 +124,9 @@ int rt_state_save_at(int dirfd, const struct rt_state *st, pier_err_t *err)
         return pier_error(err, ENOMEM, "state of container `%s`", st->id);
     if (st->annotations != NULL)
         json_object_set(j, "annotations", st->annotations);
-    return pier_json_write_atomic_at(dirfd, RT_STATE_FILE, j, err);
+    if (st->creating)
+        json_object_set_new(j, "creating", json_true());
+    return pier_json_write_atomic_at(dirfd, RT_STATE_FILE, j, 0, err);
 }
 
 void rt_state_free(struct rt_state *st)
@@ -183,6 +186,8 @@ enum rt_status rt_state_status(int dirfd, const struct rt_state *st)
 {
     if (!rt_process_alive(st->pid, st->start_time))
         return RT_STATUS_STOPPED;
+    if (st->creating)
+        return RT_STATUS_CREATING;
     struct stat sb;
     if (fstatat(dirfd, RT_EXEC_SOCK, &sb, AT_SYMLINK_NOFOLLOW) == 0)
         return RT_STATUS_CREATED;

@@ -15,6 +15,8 @@
 #define RT_STATE_FILE "state.json"
 #define RT_CONFIG_FILE "config.json"
 #define RT_EXEC_SOCK "exec.sock"
+/* Under the root, beside the containers: compiled seccomp filters. */
+#define RT_SECCOMP_CACHE ".seccomp-cache"
 
 enum rt_status {
     RT_STATUS_CREATING,
@@ -34,7 +36,8 @@ struct rt_state {
     uid_t owner;
     char *cgroup_path; /* relative to each hierarchy's root, without leading '/' */
     json_t *annotations;
-    bool userns; /* in a new user namespace */
+    bool userns;   /* in a new user namespace */
+    bool creating; /* create has not finished (or was cut off) */
 };
 
 extern const char *const rt_status_names[];

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 int rt_sync_pair(int fds[2], pier_err_t *err)
 {
@@ -15,16 +16,22 @@ int rt_sync_pair(int fds[2], pier_err_t *err)
 
 int rt_sync_send(int fd, enum rt_sync_type type, int32_t value, const char *text)
 {
-    struct rt_sync_msg m = {.type = type, .value = value};
-    size_t len = 0;
-    if (text != NULL) {
-        len = strnlen(text, RT_SYNC_TEXT_MAX - 1);
-        memcpy(m.text, text, len);
-    }
-    size_t total = offsetof(struct rt_sync_msg, text) + len + 1;
+    /* Header and text gathered as they are: no 64 KiB message to fill. */
+    struct {
+        uint32_t type;
+        int32_t value;
+    } hdr = {type, value};
+    _Static_assert(sizeof hdr == offsetof(struct rt_sync_msg, text), "sync header layout");
+    size_t len = text != NULL ? strnlen(text, RT_SYNC_TEXT_MAX - 1) : 0;
+    struct iovec iov[3] = {
+        {.iov_base = &hdr, .iov_len = sizeof hdr},
+        {.iov_base = (void *)(text ? text : ""), .iov_len = len},
+        {.iov_base = "", .iov_len = 1},
+    };
+    struct msghdr msg = {.msg_iov = iov, .msg_iovlen = 3};
     ssize_t w;
     do
-        w = send(fd, &m, total, MSG_NOSIGNAL);
+        w = sendmsg(fd, &msg, MSG_NOSIGNAL);
     while (w < 0 && errno == EINTR);
     return w < 0 ? -1 : 0;
 }

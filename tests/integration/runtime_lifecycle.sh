@@ -220,3 +220,27 @@ test_unknown_command_and_flag() {
     expect_fail "unknown flag" rt create --frob x
     expect_contains "$(rt --version)" "pier-runtime version"
 }
+
+# The runtime killed in the middle of create: the container's process dies
+# with it, and `delete --force` finds what was made (state, cgroup).
+test_create_cut_off() {
+    make_bundle "$T/b" sleep 1000
+    local id
+    id=$(cid cut)
+    bundle_edit "$T/b" "c['linux']['cgroupsPath']='/pier-test-$TEST_TAG/$id'; c['hooks']={'createRuntime':[{'path':'/bin/sh','args':['sh','-c','echo \$\$ > $T/hook-pid; exec sleep 100']}]}"
+    "$PIER_RUNTIME" --root "$ROOT" create -b "$T/b" "$id" &
+    local rt_pid=$!
+    wait_for test -s "$T/hook-pid"
+    # the hook outlives the runtime that ran it
+    on_exit "kill -9 $(cat "$T/hook-pid")"
+    kill -9 $rt_pid
+    wait $rt_pid 2>/dev/null || true
+    local st
+    st=$(rt state "$id")
+    expect_contains "$st" '"status": "stopped"' "state of a cut-off create"
+    [ -d "/sys/fs/cgroup/pids/pier-test-$TEST_TAG/$id" ] || fail "no cgroup to clean up: the test did not cut create off after the cgroup was made"
+    expect_fail "" rt start "$id"
+    rt delete --force "$id"
+    [ ! -d "/sys/fs/cgroup/pids/pier-test-$TEST_TAG/$id" ] || fail "cgroup of a cut-off create left after delete --force"
+    [ ! -e "$ROOT/$id" ] || fail "state of a cut-off create left after delete --force"
+}

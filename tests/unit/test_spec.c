@@ -159,6 +159,15 @@ static const struct {
     {"{\"root\":{\"path\":\"r\"},\"linux\":{\"namespaces\":[{\"type\":\"mount\"}],\"sysctl\":{\"../"
      "x\":\"1\"}}}",
      "linux.sysctl"},
+    {"{\"root\":{\"path\":\"r\"},\"linux\":{\"namespaces\":[{\"type\":\"mount\"}],\"sysctl\":{"
+     "\"net.ipv4.ip_forward\":\"1\"}}}",
+     "linux.sysctl.net.ipv4.ip_forward: the container has no network namespace"},
+    {"{\"root\":{\"path\":\"r\"},\"linux\":{\"namespaces\":[{\"type\":\"mount\"}],\"sysctl\":{"
+     "\"kernel.shmmax\":\"1\"}}}",
+     "linux.sysctl.kernel.shmmax: the container has no ipc namespace"},
+    {"{\"root\":{\"path\":\"r\"},\"linux\":{\"namespaces\":[{\"type\":\"mount\"},{\"type\":"
+     "\"ipc\"},{\"type\":\"network\"}],\"sysctl\":{\"vm.swappiness\":\"1\"}}}",
+     "linux.sysctl.vm.swappiness: not in a namespace of the container"},
     {"{\"root\":{\"path\":\"r\"},\"a\":1,\"a\":2," MIN_LINUX "}", "invalid JSON"},
 };
 

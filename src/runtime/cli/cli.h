@@ -29,6 +29,10 @@ int cmd_delete(struct global *g, int argc, char **argv, pier_err_t *err);
 int cmd_list(struct global *g, int argc, char **argv, pier_err_t *err);
 int cmd_ps(struct global *g, int argc, char **argv, pier_err_t *err);
 int cmd_exec(struct global *g, int argc, char **argv, pier_err_t *err);
+int cmd_pause(struct global *g, int argc, char **argv, pier_err_t *err);
+int cmd_resume(struct global *g, int argc, char **argv, pier_err_t *err);
+int cmd_update(struct global *g, int argc, char **argv, pier_err_t *err);
+int cmd_events(struct global *g, int argc, char **argv, pier_err_t *err);
 int cmd_spec(struct global *g, int argc, char **argv, pier_err_t *err);
 int cmd_features(struct global *g, int argc, char **argv, pier_err_t *err);
 

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../container.h"
 #include "cli.h"
@@ -40,11 +41,16 @@ int cli_create_opts(const char *cmd, struct global *g, int argc, char **argv, bo
     if (realpath(bundle, bundle_abs) == NULL)
         return pier_error(err, errno, "%s: bundle `%s`", cmd, bundle);
     o->bundle = bundle_abs;
-    const char *lf = getenv("LISTEN_FDS");
-    if (lf != NULL) {
-        o->listen_fds = atoi(lf);
-        if (o->listen_fds < 0 || o->listen_fds > 4096)
-            o->listen_fds = 0;
+    /* Socket activation, as sd_listen_fds(3): fds 3.. are ours only when
+     * LISTEN_PID names this process, not one that left the variables in an
+     * environment we inherited (its fds 3.. would go into the container). */
+    const char *lf = getenv("LISTEN_FDS"), *lp = getenv("LISTEN_PID");
+    if (lf != NULL && lp != NULL) {
+        char *end1, *end2;
+        long n = strtol(lf, &end1, 10), pid = strtol(lp, &end2, 10);
+        if (*lf && *end1 == '\0' && *lp && *end2 == '\0' && pid == (long)getpid() && n > 0 &&
+            n <= 4096)
+            o->listen_fds = (int)n;
     }
     return 0;
 }

@@ -64,7 +64,7 @@ int cmd_exec(struct global *g, int argc, char **argv, pier_err_t *err)
     };
     int next;
     int ret = -1;
-    if (opts_parse(opts, argc, argv, &next, err) < 0)
+    if (opts_parse_head(opts, argc, argv, &next, err) < 0)
         goto out;
     if (next >= argc) {
         pier_error(err, 0,

@@ -100,7 +100,7 @@ int cmd_ps(struct global *g, int argc, char **argv, pier_err_t *err)
     const char *format = "table";
     const struct opt opts[] = {{"format", 'f', OPT_STRING, &format}, {NULL, 0, 0, NULL}};
     int next;
-    if (opts_parse(opts, argc, argv, &next, err) < 0)
+    if (opts_parse_head(opts, argc, argv, &next, err) < 0)
         return -1;
     if (next >= argc)
         return pier_error(

@@ -38,7 +38,7 @@ int cmd_spec(struct global *g, int argc, char **argv, pier_err_t *err)
         return pier_error(err, ENOMEM, "spec");
     size_t len = strlen(text);
     text[len] = '\n';
-    int r = pier_write_file_atomic_at(AT_FDCWD, path, text, len + 1, 0644, err);
+    int r = pier_write_file_atomic_at(AT_FDCWD, path, text, len + 1, 0644, PIER_DURABLE, err);
     free(text);
     return r < 0 ? -1 : 0;
 }

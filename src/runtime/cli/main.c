@@ -1,4 +1,5 @@
 /* pier-runtime: an OCI runtime with runc's command line. */
+#include <seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,10 @@ static const struct command {
     {"list", cmd_list, false, "list the containers"},
     {"ps", cmd_ps, false, "list the processes of a container"},
     {"exec", cmd_exec, true, "run another process in a running container"},
+    {"pause", cmd_pause, false, "freeze every process of a container"},
+    {"resume", cmd_resume, false, "thaw a paused container"},
+    {"update", cmd_update, false, "change the resource limits of a running container"},
+    {"events", cmd_events, false, "stream a container's stats and OOM notices (--stats: once)"},
     {"spec", cmd_spec, false, "write a default config.json"},
     {"features", cmd_features, false, "print what this runtime supports, as JSON"},
 };
@@ -74,13 +79,17 @@ int main(int argc, char **argv)
     };
     pier_err_t err = NULL;
     int next = 0;
-    if (opts_parse(opts, argc - 1, argv + 1, &next, &err) < 0) {
+    if (opts_parse_head(opts, argc - 1, argv + 1, &next, &err) < 0) {
         fprintf(stderr, "pier-runtime: %s\n", pier_error_msg(err));
         return 2;
     }
     next++;
     if (version) {
-        printf("pier-runtime version %s\nspec: 1.2.0\n", PIER_VERSION);
+        /* runc's lines, which podman info and docker info show and parse
+         * ("NAME version V", then "key: value" lines). */
+        const struct scmp_version *sv = seccomp_version();
+        printf("pier-runtime version %s\nspec: 1.2.0\nlibseccomp: %u.%u.%u\n", PIER_VERSION,
+               sv->major, sv->minor, sv->micro);
         return 0;
     }
     if (help || next >= argc) {
@@ -109,13 +118,11 @@ int main(int argc, char **argv)
     }
     if (g.systemd_cgroup)
         pier_debug("--systemd-cgroup: systemd is not contacted; cgroups are made directly");
-    if (cmd->seal && rt_seal_self(argv, environ, &err) < 0)
-        goto fail;
-
-    int rc = cmd->fn(&g, argc - next - 1, argv + next + 1, &err);
+    int rc = -1;
+    if (!cmd->seal || rt_seal_self(argv, environ, &err) == 0)
+        rc = cmd->fn(&g, argc - next - 1, argv + next + 1, &err);
     if (rc >= 0)
         return rc;
-fail:
     /* containerd reads the last error of the log file; people read stderr. */
     if (pier_log_to_file() || fmt == PIER_LOG_JSON)
         pier_log(PIER_LOG_ERROR, "%s", pier_error_msg(err));
