@@ -370,6 +370,33 @@ static int hugetlb(const char *dir, bool v2, json_t *arr, pier_err_t *err)
     return 0;
 }
 
+/* Every pageSize ("2MB", "1GB", "64KB") a size of huge pages this host has,
+ * checked before any cgroup file is touched. */
+static int check_page_sizes(json_t *arr, pier_err_t *err)
+{
+    size_t i;
+    json_t *h;
+    json_array_foreach (arr, i, h) {
+        const char *size = json_string_value(json_object_get(h, "pageSize"));
+        char *end;
+        unsigned long long n = size ? strtoull(size, &end, 10) : 0;
+        unsigned long long kb = 0;
+        if (n > 0 && strcmp(end, "KB") == 0)
+            kb = n;
+        else if (n > 0 && strcmp(end, "MB") == 0)
+            kb = n << 10;
+        else if (n > 0 && strcmp(end, "GB") == 0)
+            kb = n << 20;
+        char path[128];
+        snprintf(path, sizeof path, "/sys/kernel/mm/hugepages/hugepages-%llukB", kb);
+        if (kb == 0 || access(path, F_OK) < 0)
+            return pier_error(
+                err, 0, R ".hugepageLimits[%zu].pageSize: no huge pages of size `%s` on this host",
+                i, size ? size : "");
+    }
+    return 0;
+}
+
 static int network(const struct rt_cgroup *cg, json_t *n, pier_err_t *err)
 {
     const char *p = R ".network";
@@ -675,7 +702,11 @@ int rt_cgroup_apply_resources(const struct rt_cgroup *cg, json_t *r, pier_err_t 
     }
     if ((o = json_object_get(r, "hugepageLimits")) != NULL && json_array_size(o) > 0) {
         /* v1 hugetlb when mounted; otherwise the cgroup2 tree's, as on
-         * hybrid hosts whose hugetlb lives only there. */
+         * hybrid hosts whose hugetlb lives only there: it is then enabled
+         * in that tree's subtree_control, from its top down, a change to
+         * the host that stays. */
+        if (check_page_sizes(o, err) < 0)
+            return -1;
         const char *dir = v2 ? v2dir : rt_cgroup_dir(cg, "hugetlb");
         bool use_v2 = v2;
         if (dir == NULL && v2dir != NULL) {

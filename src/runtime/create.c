@@ -374,13 +374,6 @@ int rt_create(const struct rt_create_opts *o, pid_t *pid_out, pier_err_t *err)
     made_cgroup = true;
     if (c.spec.resources != NULL && rt_cgroup_apply_resources(&c.cg, c.spec.resources, err) < 0)
         goto fail;
-    c.binds = calloc(c.spec.n_mounts + 1, sizeof *c.binds);
-    if (c.binds == NULL) {
-        pier_error(err, ENOMEM, "mounts");
-        goto fail;
-    }
-    if (rt_mount_prepare_binds(&c.spec, c.binds, err) < 0)
-        goto fail;
 
     int sp[2];
     if (rt_sync_pair(sp, err) < 0)
@@ -519,8 +512,6 @@ out:
         close(c.sync_parent);
     if (c.sync_child >= 0)
         close(c.sync_child);
-    rt_mount_close_binds(c.binds, c.spec.n_mounts);
-    free(c.binds);
     rt_cgroup_free(&c.cg);
     rt_spec_free(&c.spec);
     return ret;

@@ -23,7 +23,7 @@ struct rt_create_ctx {
     int join_fds[RT_NS_COUNT];
     bool join_user; /* joining an existing user namespace: two-step start */
     struct rt_cgroup cg;
-    struct rt_bind *binds; /* one per mount: bind mounts made on the host side */
+    struct rt_host_mounts mounts; /* the container's side: root and bind mounts, opened first */
     pid_t parent_pid;
 };
 

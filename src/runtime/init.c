@@ -61,7 +61,8 @@ static void join_user_namespace(struct rt_create_ctx *c, pier_err_t *err)
         pier_error(err, errno, "join user namespace `%s`", c->spec.ns[RT_NS_USER].path);
         rt_init_fail(sync, err);
     }
-    become_root_in_userns(sync, err);
+    /* Still the host's root (unmapped) until rt_init_main opened the mount
+     * sources: see there. */
     uint64_t flags = 0;
     for (int k = 0; k < RT_NS_COUNT; k++)
         if (rt_spec_new_ns(&c->spec, k) && k != RT_NS_USER && k != RT_NS_CGROUP && k != RT_NS_TIME)
@@ -158,7 +159,13 @@ void rt_init_main(struct rt_create_ctx *c)
     free(go);
     rt_seccomp_set_state(state_creating);
 
-    if (rt_spec_new_ns(spec, RT_NS_USER))
+    /* The root and the bind mount sources are the host's paths, which the
+     * container's root, an unprivileged uid on the host, may not be allowed
+     * to reach: they are opened first, while this process is still the
+     * host's root, in its own mount namespace. */
+    if (rt_mount_prepare(spec, &c->mounts, &err) < 0)
+        rt_init_fail(sync, &err);
+    if (userns)
         become_root_in_userns(sync, &err);
     if (rt_spec_new_ns(spec, RT_NS_CGROUP) && unshare(CLONE_NEWCGROUP) < 0) {
         pier_error(&err, errno, "new cgroup namespace");
@@ -173,7 +180,7 @@ void rt_init_main(struct rt_create_ctx *c)
         join_keyring(c->o->id);
     umask(0);
 
-    int rootfd = rt_rootfs_prepare(spec, userns, &c->cg, c->binds, &err);
+    int rootfd = rt_rootfs_prepare(spec, userns, &c->cg, &c->mounts, &err);
     if (rootfd < 0)
         rt_init_fail(sync, &err);
     if (rt_sync_send(sync, RT_SYNC_HOOKS, 0, NULL) < 0 ||

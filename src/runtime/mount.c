@@ -360,10 +360,21 @@ static int open_strict_target(int rootfd, const struct rt_mount *m, pier_err_t *
     return fd;
 }
 
-int rt_mount_prepare_binds(const struct rt_spec *spec, struct rt_bind *binds, pier_err_t *err)
+int rt_mount_prepare(const struct rt_spec *spec, struct rt_host_mounts *hm, pier_err_t *err)
 {
+    hm->root_tree = hm->root_dir = -1;
+    hm->binds = calloc(spec->n_mounts + 1, sizeof *hm->binds);
+    if (hm->binds == NULL)
+        return pier_error(err, ENOMEM, "mounts");
+    struct rt_bind *binds = hm->binds;
     for (size_t i = 0; i < spec->n_mounts; i++)
         binds[i] = (struct rt_bind){.fd = -1};
+    hm->root_dir = open(spec->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (hm->root_dir < 0)
+        return pier_error(err, errno, "root.path `%s`", spec->root_path);
+    hm->root_tree = rt_mount_clone(hm->root_dir, "", true, err);
+    if (hm->root_tree < 0)
+        return pier_error_wrap(err, "root.path");
     for (size_t i = 0; i < spec->n_mounts; i++) {
         const struct rt_mount *m = &spec->mounts[i];
         if (!m->bind)
@@ -386,13 +397,18 @@ int rt_mount_prepare_binds(const struct rt_spec *spec, struct rt_bind *binds, pi
     return 0;
 }
 
-void rt_mount_close_binds(struct rt_bind *binds, size_t n)
+void rt_mount_close_prepared(struct rt_host_mounts *hm, size_t n_mounts)
 {
-    for (size_t i = 0; binds != NULL && i < n; i++)
-        if (binds[i].fd >= 0) {
-            close(binds[i].fd);
-            binds[i].fd = -1;
-        }
+    for (size_t i = 0; hm->binds != NULL && i < n_mounts; i++)
+        if (hm->binds[i].fd >= 0)
+            close(hm->binds[i].fd);
+    free(hm->binds);
+    hm->binds = NULL;
+    if (hm->root_tree >= 0)
+        close(hm->root_tree);
+    if (hm->root_dir >= 0)
+        close(hm->root_dir);
+    hm->root_tree = hm->root_dir = -1;
 }
 
 int rt_mount_apply(const struct rt_mount_env *env, size_t i, const struct rt_mount *m,

@@ -12,18 +12,26 @@
 #include "cgroup.h"
 #include "spec.h"
 
-/* A bind mount made ready on the runtime's side, before the clone: its
- * source is a host path, which a process in a new user namespace may not be
- * allowed to reach, and only the owner of a detached mount may set its
- * attributes.  The container's process only attaches it. */
+/* A bind mount made ready, detached, with its attributes and propagation,
+ * before the container's process becomes root of its user namespace. */
 struct rt_bind {
     int fd; /* detached mount, attributes and propagation set; -1 if not a bind */
     bool is_dir;
 };
 
-/* One rt_bind per entry of spec->mounts. */
-int rt_mount_prepare_binds(const struct rt_spec *spec, struct rt_bind *binds, pier_err_t *err);
-void rt_mount_close_binds(struct rt_bind *binds, size_t n);
+/* What the container's process opens first, while it is still the host's
+ * root: the root as a detached recursive bind (attached on itself, it
+ * becomes the mount pivot_root wants), and the bind mounts.  These are host
+ * paths, which the container's root, an unprivileged uid on the host, may
+ * not be allowed to reach. */
+struct rt_host_mounts {
+    int root_tree;         /* detached recursive bind of root.path */
+    int root_dir;          /* root.path itself, where root_tree is attached */
+    struct rt_bind *binds; /* one per entry of spec->mounts */
+};
+
+int rt_mount_prepare(const struct rt_spec *spec, struct rt_host_mounts *hm, pier_err_t *err);
+void rt_mount_close_prepared(struct rt_host_mounts *hm, size_t n_mounts);
 
 struct rt_mount_env {
     int rootfd; /* the container's root, opened after its bind mount on itself */

@@ -74,7 +74,7 @@ static int make_parent_private(const char *rootfs, pier_err_t *err)
 }
 
 int rt_rootfs_prepare(const struct rt_spec *spec, bool userns, const struct rt_cgroup *cg,
-                      const struct rt_bind *binds, pier_err_t *err)
+                      const struct rt_host_mounts *hm, pier_err_t *err)
 {
     unsigned long prop = spec->rootfs_propagation ? spec->rootfs_propagation : MS_SLAVE | MS_REC;
     if (mount(NULL, "/", NULL, prop, NULL) < 0)
@@ -84,9 +84,20 @@ int rt_rootfs_prepare(const struct rt_spec *spec, bool userns, const struct rt_c
     bool none_shared = (prop & MS_REC) && !(prop & MS_SHARED);
     if (!none_shared && make_parent_private(spec->root_path, err) < 0)
         return -1;
-    if (mount(spec->root_path, spec->root_path, NULL, MS_BIND | MS_REC, NULL) < 0)
-        return pier_error(err, errno, "bind the root `%s` on itself", spec->root_path);
-    int rootfd = open(spec->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    /* The root bound on itself, through fds the runtime opened: its path
+     * may be out of reach from a user namespace.  Attached, the tree's fd
+     * is the root of the new mount. */
+    /* The tree was cloned before the propagation change above, which it
+     * missed: a clone of a shared mount is its peer.  A shared one waits
+     * until after pivot_root, which refuses it (rt_rootfs_pivot). */
+    struct mount_attr pa = {.propagation =
+                                (prop & MS_SHARED) ? MS_PRIVATE : prop & ~(unsigned long)MS_REC};
+    if (mount_setattr(hm->root_tree, "", AT_EMPTY_PATH | ((prop & MS_REC) ? AT_RECURSIVE : 0), &pa,
+                      sizeof pa) < 0)
+        return pier_error(err, errno, "set propagation of the root");
+    if (rt_mount_attach(hm->root_tree, hm->root_dir, spec->root_path, err) < 0)
+        return pier_error_wrap(err, "bind the root on itself");
+    int rootfd = fcntl(hm->root_tree, F_DUPFD_CLOEXEC, 0);
     if (rootfd < 0)
         return pier_error(err, errno, "open the root `%s`", spec->root_path);
 
@@ -94,7 +105,7 @@ int rt_rootfs_prepare(const struct rt_spec *spec, bool userns, const struct rt_c
                                .userns = userns,
                                .cgroupns = rt_spec_new_ns(spec, RT_NS_CGROUP),
                                .cg = cg,
-                               .binds = binds};
+                               .binds = hm->binds};
     for (size_t i = 0; i < spec->n_mounts; i++) {
         if (rt_mount_apply(&env, i, &spec->mounts[i], err) < 0) {
             close(rootfd);

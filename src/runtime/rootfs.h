@@ -11,11 +11,10 @@
 #include "cgroup.h"
 #include "spec.h"
 
-struct rt_bind;
-/* Returns an O_PATH fd of the prepared root; binds from
- * rt_mount_prepare_binds, one per mount. */
+struct rt_host_mounts;
+/* Returns an O_PATH fd of the prepared root; hm from rt_mount_prepare. */
 int rt_rootfs_prepare(const struct rt_spec *spec, bool userns, const struct rt_cgroup *cg,
-                      const struct rt_bind *binds, pier_err_t *err);
+                      const struct rt_host_mounts *hm, pier_err_t *err);
 
 /* Make rootfd the root: pivot_root, or with no_pivot MS_MOVE and chroot. */
 int rt_rootfs_pivot(int rootfd, const struct rt_spec *spec, bool no_pivot, pier_err_t *err);

@@ -83,7 +83,14 @@ for c in json.load(sys.stdin):
         kill -9 "$p" 2>/dev/null
     done
     rm_cgroup_trees /sys/fs/cgroup/*/"pier-test-$TEST_TAG"
-    [ -f "$PM_DIR/made-run-pier-runtime" ] && rmdir /run/pier-runtime 2>/dev/null
+    # the containers are gone: what is left is the runtime's seccomp cache
+    [ -f "$PM_DIR/made-run-pier-runtime" ] && rm -rf /run/pier-runtime
+    # podman makes /run/netns, a shared bind mount of itself, even with
+    # --network none
+    if [ -f "$PM_DIR/made-run-netns" ]; then
+        umount /run/netns 2>/dev/null
+        rmdir /run/netns 2>/dev/null
+    fi
     return 0
 }
 
@@ -98,6 +105,7 @@ pm_setup() {
     PM_RUNROOT=$(mktemp -d /tmp/pier-pm.XXXXXX)
     on_exit "rm -rf '$PM_RUNROOT'"
     [ -e /run/pier-runtime ] || touch "$PM_DIR/made-run-pier-runtime"
+    [ -e /run/netns ] || touch "$PM_DIR/made-run-netns"
     cat >"$PM_DIR/containers-text.conf" <<EOF
 [engine]
 lock_type = "file"
@@ -336,4 +344,18 @@ not-pid-1" "a container in another's namespaces"
     local pid
     pid=$(pm inspect -f '{{.State.Pid}}' "$id")
     expect_eq "$(cat /proc/$pid/cmdline | tr '\0' ' ')" "sleep 1000 " "the first container after the second left"
+}
+
+# podman --uidmap: the container's root is host uid 100000, and podman's
+# storage and the rootfs sit under directories only the host's root enters.
+test_podman_user_namespace() {
+    pm_setup
+    chmod 700 "$T"
+    chown -R 100000:100000 "$T/rootfs"
+    local out
+    out=$(pm run --rm $(pm_run_flags) --uidmap 0:100000:65536 --gidmap 0:100000:65536 \
+        --rootfs "$T/rootfs" sh -c 'id -u; cat /proc/self/uid_map | tr -s " "; touch /tmp/made' 2>&1)
+    expect_eq "$(echo "$out" | sed -n 1p)" 0 "uid in the container"
+    expect_eq "$(echo "$out" | sed -n 2p)" " 0 100000 65536" "uid_map"
+    expect_eq "$(stat -c %u "$T/rootfs/tmp/made")" 100000 "owner on the host of a file the container made"
 }

@@ -187,3 +187,24 @@ test_join_user_namespace_by_path() {
     expect_create_fail "uidMappings" -b "$T/b" "$(cid c)"
     nothing_left "$(cid c)"
 }
+
+# The bundle and a bind mount's source under directories only the host's
+# root may enter (as podman's storage is): the container's root, host uid
+# 100000, could not open them; the runtime opens them first.
+test_user_namespace_private_paths() {
+    make_bundle "$T/b" sh -c 'cat /data/file; id -u'
+    chmod 700 "$T"
+    chown -R 100000:100000 "$T/b/rootfs"
+    mkdir -p "$T/private/shared"
+    chmod 700 "$T/private"
+    echo from-the-host >"$T/private/shared/file"
+    chmod 755 "$T/private/shared"
+    bundle_edit "$T/b" "c['linux']['namespaces'].append({'type':'user'})
+c['linux']['uidMappings']=[{'containerID':0,'hostID':100000,'size':65536}]
+c['linux']['gidMappings']=[{'containerID':0,'hostID':100000,'size':65536}]
+c['mounts'].append({'destination':'/data','type':'bind','source':'$T/private/shared','options':['rbind','ro']})"
+    local out
+    out=$(run_out "$T/b")
+    expect_eq "$(echo "$out" | sed -n 1p)" from-the-host "file through a bind from a private directory"
+    expect_eq "$(echo "$out" | sed -n 2p)" 0 "uid in the container"
+}

@@ -1,5 +1,8 @@
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
+
+#include "../../src/lib/file.h"
 
 #include "unit.h"
 
@@ -10,6 +13,16 @@ void unit_register(struct unit_test *t)
 {
     *tail = t;
     tail = &t->next;
+}
+
+void unit_remove_dir(char **dir)
+{
+    if (*dir == NULL)
+        return;
+    pier_err_t err = NULL;
+    pier_rm_rf_at(AT_FDCWD, *dir, &err);
+    pier_error_free(&err);
+    free(*dir);
 }
 
 void unit_fail(const char *file, int line, const char *fmt, ...)

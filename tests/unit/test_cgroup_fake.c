@@ -46,7 +46,7 @@ static char *fake_dir(void)
 
 TEST(cgroup_v2_resources_converted)
 {
-    char *dir = fake_dir();
+    cleanup_dir char *dir = fake_dir();
     CHECK(dir != NULL);
     const char *files[] = {"memory.max", "memory.low",      "memory.swap.max", "cpu.weight",
                            "cpu.max",    "pids.max",        "io.weight",       "cpuset.cpus",
@@ -96,13 +96,11 @@ TEST(cgroup_v2_resources_converted)
     CHECK_CONTAINS(pier_error_msg(err), "linux.resources.unified.nosuch.file");
     json_decref(r);
     pier_error_free(&err);
-    pier_rm_rf_at(AT_FDCWD, dir, &err);
-    free(dir);
 }
 
 TEST(cgroup_v1_resources)
 {
-    char *base = fake_dir();
+    cleanup_dir char *base = fake_dir();
     CHECK(base != NULL);
     const char *ctrls[] = {"memory", "cpu", "pids", "cpuset", "blkio", "devices"};
     struct rt_cg_layout l = {.mode = RT_CG_V1};
@@ -152,8 +150,6 @@ TEST(cgroup_v1_resources)
     CHECK_STR(slurp(dirs[5], "devices.deny"), "a");
     CHECK_STR(slurp(dirs[5], "devices.allow"), "c 5:2 rwm");
     json_decref(r);
-    pier_rm_rf_at(AT_FDCWD, base, &err);
-    free(base);
 }
 
 TEST(device_rules_last_match_wins)

@@ -25,8 +25,8 @@ static int count_files(const char *dir)
 
 TEST(seccomp_cache_roundtrip_and_damage)
 {
-    char base[] = "/tmp/pier-unit-sc.XXXXXX";
-    CHECK(mkdtemp(base) != NULL);
+    cleanup_dir char *base = strdup("/tmp/pier-unit-sc.XXXXXX");
+    CHECK(base != NULL && mkdtemp(base) != NULL);
     char dir[300];
     snprintf(dir, sizeof dir, "%s/cache", base);
     json_t *a =
@@ -64,5 +64,4 @@ TEST(seccomp_cache_roundtrip_and_damage)
     json_decref(a);
     json_decref(b);
     json_decref(bad);
-    pier_rm_rf_at(AT_FDCWD, base, &err);
 }

@@ -26,6 +26,11 @@ void unit_fail(const char *file, int line, const char *fmt, ...)
     }                                                                                              \
     static void name(void)
 
+/* A scratch directory (heap path) removed however the test ends, a failed
+ * CHECK included. */
+void unit_remove_dir(char **dir);
+#define cleanup_dir __attribute__((cleanup(unit_remove_dir)))
+
 #define CHECK(cond)                                                                                \
     do {                                                                                           \
         if (!(cond)) {                                                                             \
