@@ -170,6 +170,10 @@ static bool loaded;
 
 void rt_cgroup_layout_override(const struct rt_cg_layout *l)
 {
+    if (l == NULL) {
+        loaded = false;
+        return;
+    }
     layout = *l;
     loaded = true;
 }

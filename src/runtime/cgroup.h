@@ -33,7 +33,8 @@ int rt_cgroup_layout(const struct rt_cg_layout **out, pier_err_t *err);
 /* Parse a mountinfo text (exposed for unit tests over a fake host). */
 int rt_cgroup_layout_parse(const char *mountinfo, struct rt_cg_layout *out, pier_err_t *err);
 void rt_cgroup_layout_free(struct rt_cg_layout *l);
-/* Use this layout instead of the host's (unit tests over a fake cgroupfs). */
+/* Use this layout instead of the host's (unit tests over a fake cgroupfs);
+ * NULL goes back to the host's. */
 void rt_cgroup_layout_override(const struct rt_cg_layout *l);
 
 /* A container's cgroup: in each hierarchy, the directory it lives in. */
