@@ -25,34 +25,66 @@ SAN      ?=
 STATIC   ?= -static
 
 RT_PKGS  := jansson libseccomp libcap
-RT_CFLAGS := $(shell pkg-config --cflags $(RT_PKGS))
 RT_LIBS   := $(shell pkg-config --static --libs $(RT_PKGS))
+# pierd runs once: linked dynamically, with what the engine needs.
+DAEMON_PKGS := jansson libmicrohttpd libarchive libcrypto
+DAEMON_LIBS := $(shell pkg-config --libs $(DAEMON_PKGS))
+# The CLI starts on every command: static, and JSON its only library.
+CLI_LIBS  := $(shell pkg-config --static --libs jansson)
+ALL_CFLAGS := $(shell pkg-config --cflags $(RT_PKGS) $(DAEMON_PKGS))
 
-LIB_SRC  := $(wildcard src/lib/*.c)
-RT_SRC   := $(wildcard src/runtime/*.c)
-RTCLI_SRC := $(wildcard src/runtime/cli/*.c)
-UNIT_SRC := $(wildcard tests/unit/*.c)
-FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
+LIB_SRC    := $(wildcard src/lib/*.c)
+RT_SRC     := $(wildcard src/runtime/*.c)
+RTCLI_SRC  := $(wildcard src/runtime/cli/*.c)
+# the daemon: its API, engine, images and networks; main in src/api
+API_SRC    := $(wildcard src/api/*.c)
+ENGINE_SRC := $(wildcard src/engine/*.c) $(wildcard src/image/*.c) $(wildcard src/network/*.c) \
+              $(wildcard src/volume/*.c)
+SHIM_SRC   := $(wildcard src/shim/*.c)
+CLI_SRC    := $(wildcard src/cli/*.c)
+UNIT_SRC   := $(wildcard tests/unit/*.c)
+FUZZ_SRC   := $(wildcard fuzz/fuzz_*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
-PROGS := $(BUILD)/pier-runtime
+PROGS := $(BUILD)/pier-runtime $(BUILD)/pierd $(BUILD)/pier-shim $(BUILD)/pier
 
 all: $(PROGS) $(BUILD)/unit-tests
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	@echo "  CC $<"; $(CC) $(CFLAGS) $(SAN) $(BASE_CFLAGS) $(RT_CFLAGS) -c -o $@ $<
+	@echo "  CC $<"; $(CC) $(CFLAGS) $(SAN) $(BASE_CFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/libpier.a: $(call obj,$(LIB_SRC) $(RT_SRC))
+# Shared helpers; a static archive, so each program takes only what it uses.
+$(BUILD)/libpier.a: $(call obj,$(LIB_SRC))
 	@rm -f $@
 	@echo "  AR $@"; $(AR) rcs $@ $^
 
-$(BUILD)/pier-runtime: $(call obj,$(RTCLI_SRC)) $(BUILD)/libpier.a
+$(BUILD)/libpier-runtime.a: $(call obj,$(RT_SRC))
+	@rm -f $@
+	@echo "  AR $@"; $(AR) rcs $@ $^
+
+$(BUILD)/libpier-engine.a: $(call obj,$(ENGINE_SRC))
+	@rm -f $@
+	@echo "  AR $@"; $(AR) rcs $@ $^
+
+$(BUILD)/pier-runtime: $(call obj,$(RTCLI_SRC)) $(BUILD)/libpier-runtime.a $(BUILD)/libpier.a
 	@echo "  LD $@"; $(CC) $(CFLAGS) $(SAN) $(STATIC) -o $@ $^ $(RT_LIBS)
 
-$(BUILD)/unit-tests: $(call obj,$(UNIT_SRC)) $(BUILD)/libpier.a
-	@echo "  LD $@"; $(CC) $(CFLAGS) $(SAN) -o $@ $^ $(RT_LIBS)
+$(BUILD)/pierd: $(call obj,$(API_SRC)) $(BUILD)/libpier-engine.a $(BUILD)/libpier.a
+	@echo "  LD $@"; $(CC) $(CFLAGS) $(SAN) -o $@ $^ $(DAEMON_LIBS)
+
+# The shim stays for the container's whole life: static and small, no
+# library beyond libc.
+$(BUILD)/pier-shim: $(call obj,$(SHIM_SRC)) $(BUILD)/libpier.a
+	@echo "  LD $@"; $(CC) $(CFLAGS) $(SAN) $(STATIC) -o $@ $^
+
+$(BUILD)/pier: $(call obj,$(CLI_SRC)) $(BUILD)/libpier.a
+	@echo "  LD $@"; $(CC) $(CFLAGS) $(SAN) $(STATIC) -o $@ $^ $(CLI_LIBS)
+
+$(BUILD)/unit-tests: $(call obj,$(UNIT_SRC)) $(BUILD)/libpier-engine.a $(BUILD)/libpier-runtime.a \
+                     $(BUILD)/libpier.a
+	@echo "  LD $@"; $(CC) $(CFLAGS) $(SAN) -o $@ $^ $(RT_LIBS) $(DAEMON_LIBS)
 
 # Sanitizers need the dynamic loader, so the asan build is not static.
 asan:
@@ -65,8 +97,9 @@ fuzz:
 
 fuzz-targets: $(patsubst fuzz/%.c,$(BUILD)/%,$(FUZZ_SRC))
 
-$(BUILD)/fuzz_%: $(BUILD)/obj/fuzz/fuzz_%.o $(BUILD)/libpier.a
-	@echo "  LD $@"; $(CC) $(CFLAGS) $(SAN) -fsanitize=fuzzer -o $@ $^ $(RT_LIBS)
+$(BUILD)/fuzz_%: $(BUILD)/obj/fuzz/fuzz_%.o $(BUILD)/libpier-engine.a $(BUILD)/libpier-runtime.a \
+                 $(BUILD)/libpier.a
+	@echo "  LD $@"; $(CC) $(CFLAGS) $(SAN) -fsanitize=fuzzer -o $@ $^ $(RT_LIBS) $(DAEMON_LIBS)
 
 test: all
 	tests/run
@@ -75,7 +108,7 @@ install: $(PROGS)
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
 
-FORMAT_SRC = $(shell find src tests/unit fuzz -name '*.[ch]')
+FORMAT_SRC = $(shell find src tests/unit fuzz bench -name '*.[ch]')
 format:
 	clang-format -i $(FORMAT_SRC)
 format-check:
