@@ -47,7 +47,9 @@ FUZZ_SRC   := $(wildcard fuzz/fuzz_*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
-PROGS := $(BUILD)/pier-runtime $(BUILD)/pierd $(BUILD)/pier-shim $(BUILD)/pier
+# Each program once its folder has sources.
+PROGS := $(BUILD)/pier-runtime $(if $(API_SRC),$(BUILD)/pierd) $(if $(SHIM_SRC),$(BUILD)/pier-shim) \
+         $(if $(CLI_SRC),$(BUILD)/pier)
 
 all: $(PROGS) $(BUILD)/unit-tests
 
