@@ -33,8 +33,8 @@ void img_store_close(struct img_store *s);
  * given changes (Docker's --change lines already parsed into a Config
  * object, may be NULL), os linux, the host's architecture.  repo_tag may be
  * NULL (an untagged image).  Returns the image id ("sha256:<hex>"). */
-int img_import(struct img_store *s, int fd, const char *repo_tag, json_t *config, const char *message,
-               char **image_id, pier_err_t *err);
+int img_import(struct img_store *s, int fd, const char *repo_tag, json_t *config,
+               const char *message, char **image_id, pier_err_t *err);
 
 /* Resolve a reference: name[:tag], name@sha256:..., a full id (with or
  * without "sha256:") or a unique id prefix.  *image_id is "sha256:<hex>". */
