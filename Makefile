@@ -27,7 +27,7 @@ STATIC   ?= -static
 RT_PKGS  := jansson libseccomp libcap
 RT_LIBS   := $(shell pkg-config --static --libs $(RT_PKGS))
 # pierd runs once: linked dynamically, with what the engine needs.
-DAEMON_PKGS := jansson libmicrohttpd libarchive libcrypto
+DAEMON_PKGS := jansson libmicrohttpd libarchive libcrypto libseccomp libcap
 DAEMON_LIBS := $(shell pkg-config --libs $(DAEMON_PKGS))
 # The CLI starts on every command: static, and JSON its only library.
 CLI_LIBS  := $(shell pkg-config --static --libs jansson)
@@ -41,6 +41,7 @@ API_SRC    := $(wildcard src/api/*.c)
 ENGINE_SRC := $(wildcard src/engine/*.c) $(wildcard src/image/*.c) $(wildcard src/network/*.c) \
               $(wildcard src/volume/*.c)
 SHIM_SRC   := $(wildcard src/shim/*.c)
+INIT_SRC   := $(wildcard src/init/*.c)
 CLI_SRC    := $(wildcard src/cli/*.c)
 UNIT_SRC   := $(wildcard tests/unit/*.c)
 FUZZ_SRC   := $(wildcard fuzz/fuzz_*.c)
@@ -49,7 +50,7 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 # Each program once its folder has sources.
 PROGS := $(BUILD)/pier-runtime $(if $(API_SRC),$(BUILD)/pierd) $(if $(SHIM_SRC),$(BUILD)/pier-shim) \
-         $(if $(CLI_SRC),$(BUILD)/pier)
+         $(if $(CLI_SRC),$(BUILD)/pier) $(if $(INIT_SRC),$(BUILD)/pier-init)
 
 all: $(PROGS) $(BUILD)/unit-tests
 
@@ -66,19 +67,29 @@ $(BUILD)/libpier-runtime.a: $(call obj,$(RT_SRC))
 	@rm -f $@
 	@echo "  AR $@"; $(AR) rcs $@ $^
 
-$(BUILD)/libpier-engine.a: $(call obj,$(ENGINE_SRC))
+# Docker's default seccomp profile, linked in as data.
+$(BUILD)/obj/src/engine/seccomp_default_json.o: src/engine/seccomp_default.json
+	@mkdir -p $(dir $@)
+	@echo "  LD $@"; cd src/engine && $(LD) -r -b binary -z noexecstack -o $(abspath $@) seccomp_default.json
+
+$(BUILD)/libpier-engine.a: $(call obj,$(ENGINE_SRC)) $(BUILD)/obj/src/engine/seccomp_default_json.o
 	@rm -f $@
 	@echo "  AR $@"; $(AR) rcs $@ $^
 
 $(BUILD)/pier-runtime: $(call obj,$(RTCLI_SRC)) $(BUILD)/libpier-runtime.a $(BUILD)/libpier.a
 	@echo "  LD $@"; $(CC) $(CFLAGS) $(SAN) $(STATIC) -o $@ $^ $(RT_LIBS)
 
-$(BUILD)/pierd: $(call obj,$(API_SRC)) $(BUILD)/libpier-engine.a $(BUILD)/libpier.a
+$(BUILD)/pierd: $(call obj,$(API_SRC)) $(BUILD)/libpier-engine.a $(BUILD)/libpier-runtime.a $(BUILD)/libpier.a
 	@echo "  LD $@"; $(CC) $(CFLAGS) $(SAN) -o $@ $^ $(DAEMON_LIBS)
 
-# The shim stays for the container's whole life: static and small, no
-# library beyond libc.
-$(BUILD)/pier-shim: $(call obj,$(SHIM_SRC)) $(BUILD)/libpier.a
+# The shim builds the container with the runtime library in-process (no
+# exec of pier-runtime) and stays for the container's whole life: static,
+# as the runtime is.
+$(BUILD)/pier-shim: $(call obj,$(SHIM_SRC)) $(BUILD)/libpier-runtime.a $(BUILD)/libpier.a
+	@echo "  LD $@"; $(CC) $(CFLAGS) $(SAN) $(STATIC) -o $@ $^ $(RT_LIBS)
+
+# PID 1 of `run --init` containers: static, libc only.
+$(BUILD)/pier-init: $(call obj,$(INIT_SRC))
 	@echo "  LD $@"; $(CC) $(CFLAGS) $(SAN) $(STATIC) -o $@ $^
 
 $(BUILD)/pier: $(call obj,$(CLI_SRC)) $(BUILD)/libpier.a

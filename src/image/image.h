@@ -7,7 +7,15 @@
  *   layers/<chain-hex>/diff/  a layer unpacked in overlayfs form (whiteouts as
  *                             0:0 character devices and trusted.overlay.opaque)
  *   layers/<chain-hex>/layer.json   {"chain_id","diff_id","parent","size"}
- *   repositories.json         {"name:tag": "sha256:<image id>", ...}
+ *   images/<hex>.json         one record per image (its id is the config
+ *                             blob's digest): {"id","parent","last_tag_time"}
+ *   repositories.json         {"name:tag": "sha256:<image id>", ...}, keys in
+ *                             familiar form ("busybox:latest"); pulled images
+ *                             also get "name@sha256:<manifest digest>"
+ *
+ * Layer blobs are kept as the uncompressed tar, so that a blob's digest is
+ * the layer's diff id.  layers/, blobs/ and images/ are made 0700: layers
+ * may hold device nodes and set-id files, for containers only.
  *
  * An image's id is the sha256 of its config blob, as Docker's.  Every write
  * is atomic (temporary file or directory, then rename), so that a crash
@@ -19,6 +27,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "../lib/error.h"
@@ -36,6 +45,12 @@ void img_store_close(struct img_store *s);
 int img_import(struct img_store *s, int fd, const char *repo_tag, json_t *config,
                const char *message, char **image_id, pier_err_t *err);
 
+/* `docker import --change` lines (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL,
+ * ONBUILD, STOPSIGNAL, USER, VOLUME, WORKDIR) as a Config object for
+ * img_import; *config stays NULL when there are none.  An unknown
+ * instruction is docker's "X is not a valid change command" (EINVAL). */
+int img_changes(const char *const *changes, json_t **config, pier_err_t *err);
+
 /* Resolve a reference: name[:tag], name@sha256:..., a full id (with or
  * without "sha256:") or a unique id prefix.  *image_id is "sha256:<hex>". */
 int img_resolve(struct img_store *s, const char *ref, char **image_id, pier_err_t *err);
@@ -49,13 +64,23 @@ json_t *img_config(struct img_store *s, const char *image_id);
  * first; a NULL-terminated heap vector of heap strings. */
 int img_lower_dirs(struct img_store *s, const char *image_id, char ***dirs, pier_err_t *err);
 
-/* Docker's GET /images/json array (Id, ParentId, RepoTags, RepoDigests,
- * Created, Size, SharedSize, VirtualSize, Labels, Containers). */
+/* Docker's GET /images/json array, as API v1.51 has it (Containers,
+ * Created, Id, Labels, ParentId, RepoDigests, RepoTags, SharedSize, Size),
+ * newest first; an untagged image has RepoTags [] and RepoDigests [].
+ * SharedSize and Containers are -1 (not computed). */
 int img_list(struct img_store *s, bool all, json_t **out, pier_err_t *err);
+
+/* What older API versions had, for a client that asked for 1.<minor>:
+ * VirtualSize (below 1.44) and "<none>:<none>" / "<none>@<none>" for an
+ * untagged image (below 1.43) in a list; VirtualSize and the old
+ * container-config shape of Config (below 1.50) in an inspect object. */
+void img_list_compat(json_t *list, int minor);
+void img_inspect_compat(json_t *inspect, int minor);
 
 /* Docker's GET /images/{name}/json object (Id, RepoTags, RepoDigests,
  * Parent, Comment, Created, DockerVersion, Author, Config, Architecture,
- * Os, Size, RootFS {Type, Layers}, Metadata). */
+ * Os, Size, GraphDriver, RootFS {Type, Layers}, Metadata), as API v1.51
+ * has it: Config holds only the image-config fields that are set. */
 int img_inspect(struct img_store *s, const char *ref, json_t **out, pier_err_t *err);
 
 /* Tag an image: repo_tag normalised (a missing tag is latest). */
@@ -69,8 +94,49 @@ int img_remove(struct img_store *s, const char *ref, bool force,
                bool (*in_use)(const char *image_id, void *data), void *data, json_t **out,
                pier_err_t *err);
 
+/* The same with Docker's exact conflicts: the callback names a container
+ * using image_id (a running one if any) and returns true, or returns
+ * false.  A running container is a conflict that cannot be forced; a
+ * stopped one must be forced (the image then goes, its layers stay for the
+ * container).  img_remove's in_use counts as a running container.
+ * Errors: errnum ENOENT ("No such image: busybox:latest"), EBUSY
+ * ("conflict: unable to delete ..."), EINVAL (a malformed reference). */
+struct img_user {
+    char container_id[65];
+    bool running;
+};
+typedef bool (*img_user_fn)(const char *image_id, struct img_user *user, void *data);
+int img_remove_ex(struct img_store *s, const char *ref, bool force, img_user_fn users, void *data,
+                  json_t **out, pier_err_t *err);
+
 /* Normalise a reference as Docker does; *out like "busybox:latest" or
  * "registry.example:5000/a/b:tag". */
 int img_normalize(const char *ref, char **out, pier_err_t *err);
+
+/* For pulls, loads, commits and builds, which make images of several
+ * layers.  A layer tar (plain, gzip, bzip2, xz or zstd: detected) read from
+ * fd, unpacked on top of parent_chain (a chain id; NULL for a base layer)
+ * and stored by its chain id, once.  expect_digest (may be NULL) is checked
+ * against the digest of the bytes read (a registry's blob digest) before
+ * the layer is kept. */
+struct img_layer_info {
+    char diff_id[72];  /* sha256:<hex> of the uncompressed tar */
+    char chain_id[72]; /* what the next layer's parent_chain is */
+    char digest[72];   /* sha256:<hex> of the bytes as read from fd */
+    int64_t size;      /* bytes of file content */
+};
+int img_layer_add(struct img_store *s, const char *parent_chain, int fd, const char *expect_digest,
+                  struct img_layer_info *info, pier_err_t *err);
+
+/* An image from its config blob, these exact bytes (their sha256 is the
+ * id); every layer of its rootfs.diff_ids must be stored already.  repo_tag
+ * may be NULL.  Creating an image that exists only tags it. */
+int img_create(struct img_store *s, const char *config, size_t len, const char *repo_tag,
+               char **image_id, pier_err_t *err);
+
+/* Record that the manifest `name@sha256:...` (what a pull fetched) is the
+ * image image_id: it shows in RepoDigests and resolves. */
+int img_set_repo_digest(struct img_store *s, const char *image_id, const char *canonical,
+                        pier_err_t *err);
 
 #endif

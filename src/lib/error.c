@@ -40,6 +40,26 @@ int pier_error(pier_err_t *err, int errnum, const char *fmt, ...)
     return -1;
 }
 
+int pier_fail(pier_err_t *err, int errnum, const char *fmt, ...)
+{
+    if (err == NULL)
+        return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = vformat(fmt, ap);
+    va_end(ap);
+    pier_error_free(err);
+    struct pier_error *e = calloc(1, sizeof *e);
+    if (e == NULL) {
+        free(msg);
+        return -1;
+    }
+    e->errnum = errnum;
+    e->msg = msg;
+    *err = e;
+    return -1;
+}
+
 int pier_error_wrap(pier_err_t *err, const char *fmt, ...)
 {
     if (err == NULL || *err == NULL)

@@ -18,6 +18,11 @@ typedef struct pier_error *pier_err_t;
 int pier_error(pier_err_t *err, int errnum, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Fill *err with the message as given; errnum classifies it (a caller may
+ * map ENOENT to "404 not found") and adds no strerror text.  Returns -1. */
+int pier_fail(pier_err_t *err, int errnum, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Prefix the message in *err with more context: "context: old message".
  * Returns -1. */
 int pier_error_wrap(pier_err_t *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

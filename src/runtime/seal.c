@@ -27,10 +27,9 @@ bool rt_exe_is_sealed(void)
 
 /* A read-only bind mount of the binary that belongs to no mount namespace:
  * nothing can remount it writable, and it vanishes with the process. */
-static int ro_mount_view(void)
+static int ro_mount_view(const char *path)
 {
-    int fd = (int)syscall(SYS_open_tree, AT_FDCWD, "/proc/self/exe",
-                          OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+    int fd = (int)syscall(SYS_open_tree, AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
     if (fd < 0)
         return -1;
     struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV};
@@ -41,9 +40,9 @@ static int ro_mount_view(void)
     return fd;
 }
 
-static int memfd_copy(void)
+static int memfd_copy(const char *path)
 {
-    cleanup_close int src = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+    cleanup_close int src = open(path, O_RDONLY | O_CLOEXEC);
     if (src < 0)
         return -1;
     struct stat st;
@@ -64,15 +63,23 @@ static int memfd_copy(void)
     return steal_fd(&mfd);
 }
 
+int rt_sealed_view(const char *path, pier_err_t *err)
+{
+    int fd = ro_mount_view(path);
+    if (fd < 0)
+        fd = memfd_copy(path);
+    if (fd < 0)
+        return pier_error(err, errno, "make a sealed copy of `%s`", path);
+    return fd;
+}
+
 int rt_seal_self(char **argv, char **envp, pier_err_t *err)
 {
     if (rt_exe_is_sealed())
         return 0;
-    int fd = ro_mount_view();
+    int fd = rt_sealed_view("/proc/self/exe", err);
     if (fd < 0)
-        fd = memfd_copy();
-    if (fd < 0)
-        return pier_error(err, errno, "make a sealed copy of the runtime binary");
+        return -1;
     syscall(SYS_execveat, fd, "", argv, envp, AT_EMPTY_PATH);
     int e = errno;
     close(fd);

@@ -14,6 +14,10 @@
 /* Whether the running binary can be written through /proc/self/exe. */
 bool rt_exe_is_sealed(void);
 
+/* A read-only view of the binary at path, for execveat: a detached
+ * read-only bind mount of it, or a sealed memfd copy. */
+int rt_sealed_view(const char *path, pier_err_t *err);
+
 /* Re-execute the running binary from a sealed view with the same argv and
  * environment, unless it already runs from one.  Returns only on error. */
 int rt_seal_self(char **argv, char **envp, pier_err_t *err);

@@ -44,9 +44,7 @@ int rt_check_id(const char *id, pier_err_t *err)
 /* errnum ENOENT, without strerror in the text: callers test for it. */
 static int not_found(const char *id, pier_err_t *err)
 {
-    pier_error(err, 0, "container `%s` does not exist", id);
-    if (err != NULL && *err != NULL)
-        (*err)->errnum = ENOENT;
+    pier_fail(err, ENOENT, "container `%s` does not exist", id);
     return -1;
 }
 

@@ -1,0 +1,290 @@
+/* /images/...: import (a rootfs tarball becomes an image), list, inspect,
+ * tag and remove.  An import unpacks on a thread of its own: the loop goes
+ * on serving everyone else meanwhile. */
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../image/image.h"
+#include "../lib/cleanup.h"
+#include "../lib/json.h"
+#include "../lib/filters.h"
+#include "../lib/log.h"
+#include "../lib/work.h"
+#include "params.h"
+#include "routes.h"
+
+/* ---- import ---- */
+
+struct import_op {
+    struct api_req *r;
+    struct img_store *store;
+    int fd;
+    char *repo_tag;
+    char *message;
+    json_t *config;
+    char *id;
+    pier_err_t err;
+};
+
+static void import_run(void *data)
+{
+    struct import_op *op = data;
+    img_import(op->store, op->fd, op->repo_tag, op->config, op->message, &op->id, &op->err);
+}
+
+static void import_done(void *data)
+{
+    struct import_op *op = data;
+    struct api_req *r = op->r;
+    if (op->err) {
+        api_reply_err(r, &op->err);
+    } else {
+        engine_event(api_engine(r), "image", "import", op->id,
+                     json_pack("{s:s}", "name", op->repo_tag ? op->repo_tag : op->id));
+        /* docker streams the progress of an import; its last line names the image */
+        char *text = NULL;
+        json_t *j = json_pack("{s:s}", "status", op->id);
+        text = json_dumps(j, JSON_COMPACT);
+        json_decref(j);
+        if (text) {
+            size_t n = strlen(text);
+            char *t = realloc(text, n + 3);
+            if (t) {
+                text = t;
+                memcpy(text + n, "\r\n", 3);
+            }
+            api_reply_text(r, 200, "application/json", text);
+            free(text);
+        } else {
+            api_reply_error(r, 500, "out of memory");
+        }
+    }
+    free(op->repo_tag);
+    free(op->message);
+    free(op->id);
+    json_decref(op->config);
+    free(op);
+}
+
+/* repo and tag as docker's import takes them: "name", "name:tag", or both. */
+static char *import_ref(struct api_req *r)
+{
+    const char *repo = api_query(r, "repo");
+    const char *tag = api_query(r, "tag");
+    if (repo == NULL || *repo == '\0')
+        return NULL;
+    char *s = NULL;
+    if (tag && *tag) {
+        if (asprintf(&s, "%s:%s", repo, tag) < 0)
+            return NULL;
+        return s;
+    }
+    return strdup(repo);
+}
+
+void h_images_create(struct api_req *r)
+{
+    const char *src = api_query(r, "fromSrc");
+    if (src == NULL) {
+        const char *from = api_query(r, "fromImage");
+        api_reply_error(r, 404,
+                        "pull access denied for %s: pier cannot pull from registries yet; make "
+                        "the image with `pier import` or `docker import`",
+                        from ? from : "(no image named)");
+        return;
+    }
+    if (strcmp(src, "-") != 0) {
+        api_reply_error(r, 400, "import from a URL (%s) is not supported: send the tarball", src);
+        return;
+    }
+    if (api_body_fd(r) < 0) {
+        api_reply_error(r, 500, "the uploaded tarball could not be kept");
+        return;
+    }
+    struct import_op *op = calloc(1, sizeof *op);
+    if (op == NULL) {
+        api_reply_error(r, 500, "out of memory");
+        return;
+    }
+    pier_err_t err = NULL;
+    if (img_changes(api_query_all(r, "changes"), &op->config, &err) < 0) {
+        free(op);
+        api_reply_err(r, &err);
+        return;
+    }
+    op->r = r;
+    op->store = engine_images(api_engine(r));
+    op->fd = api_body_fd(r);
+    op->repo_tag = import_ref(r);
+    const char *msg = api_query(r, "message");
+    op->message = msg ? strdup(msg) : NULL;
+    api_defer(r);
+    if (pier_work(engine_loop(api_engine(r)), import_run, import_done, op, &op->err) < 0)
+        import_done(op);
+}
+
+/* ---- list ---- */
+
+struct image_row {
+    json_t *row;
+    struct img_store *store;
+};
+
+static bool by_reference(const char *pattern, void *data)
+{
+    json_t *row = data;
+    size_t i;
+    json_t *t;
+    json_array_foreach (json_object_get(row, "RepoTags"), i, t) {
+        const char *tag = json_string_value(t);
+        if (tag == NULL)
+            continue;
+        char repo[512];
+        const char *colon = strrchr(tag, ':');
+        snprintf(repo, sizeof repo, "%.*s", colon ? (int)(colon - tag) : (int)strlen(tag), tag);
+        if (fnmatch(pattern, tag, 0) == 0 || fnmatch(pattern, repo, 0) == 0)
+            return true;
+    }
+    return false;
+}
+
+static bool by_dangling(const char *v, void *data)
+{
+    json_t *row = data;
+    bool dangling = json_array_size(json_object_get(row, "RepoTags")) == 0;
+    return strcmp(v, "true") == 0 || strcmp(v, "1") == 0 ? dangling : !dangling;
+}
+
+struct created_ref {
+    struct img_store *store;
+    json_t *row;
+    bool before;
+};
+
+static bool by_created(const char *v, void *data)
+{
+    struct created_ref *c = data;
+    cleanup_json json_t *other = NULL;
+    pier_err_t err = NULL;
+    if (img_inspect(c->store, v, &other, &err) < 0) {
+        pier_error_free(&err);
+        return false;
+    }
+    /* RFC 3339 in UTC compares as text */
+    const char *mine = json_string_value(json_object_get(c->row, "CreatedText"));
+    const char *theirs = json_string_value(json_object_get(other, "Created"));
+    if (mine == NULL || theirs == NULL)
+        return false;
+    int cmp = strcmp(mine, theirs);
+    return c->before ? cmp < 0 : cmp > 0;
+}
+
+static const char *const image_filters[] = {"before", "dangling", "label", "reference",
+                                            "since",  "until",    NULL};
+
+void h_images_list(struct api_req *r)
+{
+    pier_err_t err = NULL;
+    cleanup_json json_t *filters = NULL;
+    json_t *list;
+    struct img_store *store = engine_images(api_engine(r));
+    if (api_query_filters(r, &filters, &err) < 0 ||
+        pier_filters_check(filters, image_filters, &err) < 0 ||
+        img_list(store, api_query_bool(r, "all"), &list, &err) < 0) {
+        api_reply_err(r, &err);
+        return;
+    }
+    if (filters) {
+        json_t *kept = json_array();
+        size_t i;
+        json_t *row;
+        json_array_foreach (list, i, row) {
+            /* before/since compare creation times to the nanosecond */
+            cleanup_json json_t *mine = NULL;
+            if (pier_filters_has(filters, "before") || pier_filters_has(filters, "since")) {
+                if (img_inspect(store, json_string_value(json_object_get(row, "Id")), &mine, &err) <
+                    0)
+                    pier_error_free(&err);
+                json_object_set(row, "CreatedText", json_object_get(mine, "Created"));
+            }
+            struct created_ref before = {store, row, true}, since = {store, row, false};
+            bool ok = pier_filters_any(filters, "reference", by_reference, row) &&
+                      pier_filters_any(filters, "dangling", by_dangling, row) &&
+                      pier_filters_labels(filters, "label", json_object_get(row, "Labels")) &&
+                      pier_filters_any(filters, "before", by_created, &before) &&
+                      pier_filters_any(filters, "since", by_created, &since);
+            json_object_del(row, "CreatedText");
+            if (ok)
+                json_array_append(kept, row);
+        }
+        json_decref(list);
+        list = kept;
+    }
+    img_list_compat(list, api_version(r));
+    api_reply_json(r, 200, list);
+}
+
+void h_images_inspect(struct api_req *r)
+{
+    pier_err_t err = NULL;
+    json_t *out;
+    if (img_inspect(engine_images(api_engine(r)), api_param(r, 0), &out, &err) < 0) {
+        api_reply_err(r, &err);
+        return;
+    }
+    img_inspect_compat(out, api_version(r));
+    api_reply_json(r, 200, out);
+}
+
+void h_images_tag(struct api_req *r)
+{
+    const char *repo = api_query(r, "repo");
+    const char *tag = api_query(r, "tag");
+    if (repo == NULL || *repo == '\0') {
+        api_reply_error(r, 400, "repository name must have at least one component");
+        return;
+    }
+    char ref[1024];
+    snprintf(ref, sizeof ref, "%s%s%s", repo, tag && *tag ? ":" : "", tag && *tag ? tag : "");
+    pier_err_t err = NULL;
+    struct img_store *store = engine_images(api_engine(r));
+    cleanup_free char *id = NULL, *norm = NULL;
+    if (img_resolve(store, api_param(r, 0), &id, &err) < 0 ||
+        img_tag(store, api_param(r, 0), ref, &err) < 0 || img_normalize(ref, &norm, &err) < 0) {
+        api_reply_err(r, &err);
+        return;
+    }
+    engine_event(api_engine(r), "image", "tag", id, json_pack("{s:s}", "name", norm));
+    api_reply_empty(r, 201);
+}
+
+static bool image_user(const char *image_id, struct img_user *user, void *data)
+{
+    return engine_image_user(data, image_id, user->container_id, &user->running);
+}
+
+void h_images_remove(struct api_req *r)
+{
+    pier_err_t err = NULL;
+    json_t *out;
+    struct engine *e = api_engine(r);
+    if (img_remove_ex(engine_images(e), api_param(r, 0), api_query_bool(r, "force"), image_user, e,
+                      &out, &err) < 0) {
+        api_reply_err(r, &err);
+        return;
+    }
+    size_t i;
+    json_t *item;
+    json_array_foreach (out, i, item) {
+        const char *untagged = json_string_value(json_object_get(item, "Untagged"));
+        const char *deleted = json_string_value(json_object_get(item, "Deleted"));
+        if (untagged)
+            engine_event(e, "image", "untag", untagged, json_pack("{s:s}", "name", untagged));
+        if (deleted)
+            engine_event(e, "image", "delete", deleted, json_pack("{s:s}", "name", deleted));
+    }
+    api_reply_json(r, 200, out);
+}

@@ -1,0 +1,129 @@
+/* The engine's own structures, shared by its files. */
+#ifndef PIER_ENGINE_INTERNAL_H
+#define PIER_ENGINE_INTERNAL_H
+
+#include <jansson.h>
+#include <limits.h>
+#include <stdbool.h>
+
+#include "../lib/loop.h"
+#include "engine.h"
+
+enum cstate { C_CREATED, C_RUNNING, C_PAUSED, C_RESTARTING, C_REMOVING, C_EXITED, C_DEAD };
+
+struct shim_conn;
+struct waiter;
+struct pending_attach;
+struct exec_inst;
+struct log_reader;
+
+struct container {
+    struct engine *e;
+    char id[65];
+    char *name;     /* without the leading '/' */
+    char *created;  /* RFC 3339, nanoseconds */
+    char *image_id; /* sha256:... */
+    json_t *config; /* docker's Config: Image, Cmd, Env, ... */
+    json_t *host;   /* docker's HostConfig */
+    /* state */
+    enum cstate state;
+    int pid;
+    int exit_code;
+    bool oom_killed;
+    char *error;
+    char *started_at;
+    char *finished_at;
+    int restart_count;
+    bool has_started;
+    bool stopped_by_user; /* for restart policies: stop and kill end them */
+    bool removing;
+    /* runtime */
+    struct shim_conn *shim;
+    struct waiter *waiters;
+    struct pending_attach *attaches;
+    struct pier_watch *restart_timer;
+    struct log_reader *readers;
+    struct container *next;
+};
+
+struct event_sub;
+
+struct engine {
+    struct pier_loop *loop;
+    char data_root[PATH_MAX];
+    char exec_root[PATH_MAX];
+    char rt_root[PATH_MAX];
+    char shim_path[PATH_MAX];
+    int shim_exe; /* sealed view of pier-shim, for execveat */
+    struct img_store *images;
+    struct container *containers;
+    size_t ncontainers;
+    json_t *events; /* the recent ones, oldest first */
+    struct event_sub *subs;
+    struct exec_inst *execs;
+    char *hostname;
+};
+
+/* paths */
+void ct_dir(const struct container *c, char *buf, size_t cap);     /* data-root/containers/<id> */
+void ct_run_dir(const struct container *c, char *buf, size_t cap); /* exec-root/containers/<id> */
+void ct_log_path(const struct container *c, char *buf, size_t cap);
+
+/* records */
+int ct_save(struct container *c, pier_err_t *err);
+int ct_load_all(struct engine *e, pier_err_t *err);
+void ct_free(struct container *c);
+void ct_unlink(struct engine *e, struct container *c);
+const char *ct_state_name(enum cstate s);
+char *ct_status_text(const struct container *c); /* "Up 5 seconds", ... */
+int ct_new_id(char out[65]);
+char *names_generate(struct engine *e);
+bool ct_name_valid(const char *name);
+
+/* the OCI spec for a start */
+int oci_spec(struct engine *e, struct container *c, json_t **out, pier_err_t *err);
+json_t *seccomp_default(json_t *caps_bounding, pier_err_t *err);
+/* Docker's User resolved in the container's root into oci_user (uid, gid,
+ * additionalGids) and the user's home. */
+int user_resolve(int rootfd, const char *spec, json_t *group_add, json_t *oci_user, char *home,
+                 size_t hcap, pier_err_t *err);
+
+/* root filesystem and /etc files */
+int rootfs_mount(struct engine *e, struct container *c, pier_err_t *err);
+void rootfs_unmount(struct engine *e, struct container *c);
+int rootfs_remove(struct engine *e, struct container *c, pier_err_t *err);
+int etc_files(struct engine *e, struct container *c, pier_err_t *err);
+
+/* shims */
+typedef void (*shim_reply_fn)(void *data, json_t *msg);
+int shim_launch(struct engine *e, struct container *c, pier_err_t *err);
+int shim_reconnect(struct engine *e, struct container *c, pier_err_t *err);
+int shim_send(struct shim_conn *s, json_t *msg, int fd, pier_err_t *err);
+/* The next reply with op in ops ("started|error"), to fn. */
+void shim_expect(struct shim_conn *s, const char *ops, shim_reply_fn fn, void *data);
+void shim_close(struct shim_conn *s);
+/* Handle what the shim already sent (it may close s). */
+void shim_drain(struct shim_conn *s);
+
+/* lifecycle, driven by the shim's messages */
+void lc_exited(struct engine *e, struct container *c, int code, const char *finished_at,
+               bool oom_killed);
+void lc_exec_event(struct engine *e, struct container *c, json_t *msg);
+void lc_start_pending_attaches(struct container *c);
+void lc_restore(struct engine *e, struct container *c);
+
+/* logs */
+void logs_container_stopped(struct container *c);
+void logs_container_gone(struct container *c);
+
+/* exec instances */
+void exec_container_gone(struct engine *e, struct container *c);
+
+/* events */
+void ct_event(struct container *c, const char *action, json_t *extra);
+
+/* time */
+char *now_rfc3339(void);
+long long rfc3339_to_ns(const char *s);
+
+#endif

@@ -1,0 +1,173 @@
+/* A container's root: its own writable layer (upper, work) over the image's
+ * read-only layers, mounted with overlayfs at <container dir>/rootfs; and
+ * the /etc files docker writes for each container. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../image/image.h"
+#include "../lib/cleanup.h"
+#include "../lib/file.h"
+#include "internal.h"
+
+static bool mounted(const char *path)
+{
+    char parent[PATH_MAX];
+    snprintf(parent, sizeof parent, "%s/..", path);
+    struct stat a, b;
+    return stat(path, &a) == 0 && stat(parent, &b) == 0 && a.st_dev != b.st_dev;
+}
+
+int rootfs_mount(struct engine *e, struct container *c, pier_err_t *err)
+{
+    char dir[PATH_MAX], merged[PATH_MAX], upper[PATH_MAX], work[PATH_MAX];
+    ct_dir(c, dir, sizeof dir);
+    snprintf(merged, sizeof merged, "%s/rootfs", dir);
+    snprintf(upper, sizeof upper, "%s/upper", dir);
+    snprintf(work, sizeof work, "%s/work", dir);
+    if (mounted(merged))
+        return 0;
+    if (pier_mkdir_p(merged, 0755, err) < 0 || pier_mkdir_p(upper, 0755, err) < 0 ||
+        pier_mkdir_p(work, 0700, err) < 0)
+        return -1;
+    cleanup_strv char **lowers = NULL;
+    if (c->image_id == NULL || img_lower_dirs(e->images, c->image_id, &lowers, err) < 0)
+        return c->image_id == NULL ? pier_error(err, 0, "container %s has no image", c->id) : -1;
+    size_t len = 0;
+    for (char **l = lowers; *l; l++)
+        len += strlen(*l) + 1;
+    cleanup_free char *opts = malloc(len + strlen(upper) + strlen(work) + 64);
+    if (opts == NULL)
+        return pier_error(err, ENOMEM, "overlay options");
+    char *p = opts + sprintf(opts, "lowerdir=");
+    for (char **l = lowers; *l; l++)
+        p += sprintf(p, "%s%s", l == lowers ? "" : ":", *l);
+    if (lowers[0] == NULL) {
+        /* an image without layers: overlayfs needs one, empty */
+        char empty[PATH_MAX];
+        snprintf(empty, sizeof empty, "%s/empty", dir);
+        if (pier_mkdir_p(empty, 0755, err) < 0)
+            return -1;
+        p += sprintf(p, "%s", empty);
+    }
+    sprintf(p, ",upperdir=%s,workdir=%s", upper, work);
+    if (mount("overlay", merged, "overlay", 0, opts) < 0)
+        return pier_error(err, errno, "mount the root of container %s (overlay)", c->id);
+    return 0;
+}
+
+void rootfs_unmount(struct engine *e, struct container *c)
+{
+    (void)e;
+    char merged[PATH_MAX];
+    ct_dir(c, merged, sizeof merged);
+    strcat(merged, "/rootfs");
+    if (mounted(merged))
+        umount2(merged, MNT_DETACH);
+}
+
+int rootfs_remove(struct engine *e, struct container *c, pier_err_t *err)
+{
+    rootfs_unmount(e, c);
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/containers", e->data_root);
+    cleanup_close int dfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return pier_error(err, errno, "open `%s`", path);
+    if (pier_rm_rf_at(dfd, c->id, err) < 0)
+        return -1;
+    ct_run_dir(c, path, sizeof path);
+    char parent[PATH_MAX];
+    snprintf(parent, sizeof parent, "%s/containers", e->exec_root);
+    cleanup_close int rfd = open(parent, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rfd >= 0)
+        pier_rm_rf_at(rfd, c->id, NULL);
+    return 0;
+}
+
+static int write_file(const char *dir, const char *name, const char *text, pier_err_t *err)
+{
+    cleanup_close int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return pier_error(err, errno, "open `%s`", dir);
+    return pier_write_file_atomic_at(dfd, name, text, strlen(text), 0644, 0, err);
+}
+
+/* resolv.conf: the host's, without loopback resolvers, which a container
+ * with its own network cannot reach (docker then uses Google's). */
+static char *resolv_conf(bool host_net)
+{
+    cleanup_free char *host = NULL;
+    pier_err_t e = NULL;
+    if (pier_read_file_at(AT_FDCWD, "/etc/resolv.conf", 1 << 20, &host, NULL, &e) < 0) {
+        pier_error_free(&e);
+        host = strdup("");
+    }
+    if (host == NULL)
+        return NULL;
+    size_t cap = strlen(host) + 128;
+    char *out = calloc(1, cap);
+    if (out == NULL)
+        return NULL;
+    bool any = false;
+    for (char *line = host; *line;) {
+        char *eol = strchrnul(line, '\n');
+        size_t n = (size_t)(eol - line);
+        bool loopback = !host_net && strncmp(line, "nameserver", 10) == 0 &&
+                        (strstr(line, " 127.") != NULL || strstr(line, " ::1") != NULL);
+        if (!loopback) {
+            strncat(out, line, n);
+            strcat(out, "\n");
+            any = any || strncmp(line, "nameserver", 10) == 0;
+        }
+        line = *eol ? eol + 1 : eol;
+    }
+    if (!any && !host_net)
+        strcat(out, "nameserver 8.8.8.8\nnameserver 8.8.4.4\n");
+    return out;
+}
+
+int etc_files(struct engine *e, struct container *c, pier_err_t *err)
+{
+    (void)e;
+    char dir[PATH_MAX];
+    ct_dir(c, dir, sizeof dir);
+    const char *net = json_string_value(json_object_get(c->host, "NetworkMode"));
+    bool host_net = net && strcmp(net, "host") == 0;
+    const char *h = json_string_value(json_object_get(c->config, "Hostname"));
+    char hostname[256];
+    if (host_net)
+        gethostname(hostname, sizeof hostname);
+    else
+        snprintf(hostname, sizeof hostname, "%.*s", h && *h ? 255 : 12, h && *h ? h : c->id);
+    char text[1024];
+    snprintf(text, sizeof text, "%s\n", hostname);
+    if (write_file(dir, "hostname", text, err) < 0)
+        return -1;
+    json_t *extra = json_object_get(c->host, "ExtraHosts");
+    char hosts[8192];
+    int n = snprintf(hosts, sizeof hosts,
+                     "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+                     "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\n"
+                     "ff02::2\tip6-allrouters\n");
+    size_t i;
+    json_t *v;
+    json_array_foreach (extra, i, v) {
+        const char *s = json_string_value(v);
+        const char *colon = s ? strchr(s, ':') : NULL;
+        if (colon && n > 0 && (size_t)n < sizeof hosts)
+            n += snprintf(hosts + n, sizeof hosts - (size_t)n, "%s\t%.*s\n", colon + 1,
+                          (int)(colon - s), s);
+    }
+    if (write_file(dir, "hosts", hosts, err) < 0)
+        return -1;
+    cleanup_free char *resolv = resolv_conf(host_net);
+    if (resolv == NULL)
+        return pier_error(err, ENOMEM, "resolv.conf");
+    return write_file(dir, "resolv.conf", resolv, err);
+}

@@ -1,0 +1,152 @@
+/* Images from config blobs (img_create), and `docker import`'s one-layer
+ * image made from a rootfs tarball (img_import). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/cleanup.h"
+#include "../lib/file.h"
+#include "../lib/json.h"
+#include "internal.h"
+
+/* The host's architecture (and variant), in Go's words, which image
+ * configs use. */
+#if defined(__x86_64__)
+#define HOST_ARCH "amd64"
+#elif defined(__aarch64__)
+#define HOST_ARCH "arm64"
+#elif defined(__arm__)
+#define HOST_ARCH "arm"
+#elif defined(__i386__)
+#define HOST_ARCH "386"
+#elif defined(__powerpc64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define HOST_ARCH "ppc64le"
+#elif defined(__s390x__)
+#define HOST_ARCH "s390x"
+#elif defined(__riscv) && __riscv_xlen == 64
+#define HOST_ARCH "riscv64"
+#else
+#error "unknown architecture: add its Go name"
+#endif
+
+/* A tag to create: normalised; a digest, or a name that reads as one, is
+ * refused as Docker refuses them. */
+int img_tag_ref(const char *repo_tag, char out[IMG_REF_MAX], pier_err_t *err)
+{
+    struct img_ref r;
+    if (img_ref_parse(repo_tag, &r, err) < 0)
+        return -1;
+    if (r.digest[0] != '\0')
+        return img_error_code(err, EINVAL, "refusing to create a tag with a digest reference");
+    char name[IMG_REF_MAX];
+    img_ref_familiar(&r, false, name, sizeof name);
+    if (strcmp(name, "sha256") == 0)
+        return img_error_code(err, EINVAL,
+                              "refusing to create an ambiguous tag using digest algorithm as name");
+    if (r.tag[0] == '\0')
+        snprintf(r.tag, sizeof r.tag, "latest");
+    img_ref_familiar(&r, true, out, IMG_REF_MAX);
+    return 0;
+}
+
+/* Point a tag at an image, and note when (Metadata.LastTagTime). */
+int img_set_tag(struct img_store *s, struct img_image *img, const char *tag, pier_err_t *err)
+{
+    char now[64];
+    img_time_now(now, sizeof now);
+    char *old = img->last_tag_time;
+    img->last_tag_time = strdup(now);
+    if (img->last_tag_time == NULL) {
+        img->last_tag_time = old;
+        return pier_error(err, ENOMEM, "tag %s", tag);
+    }
+    if (img_save_record(s, img, err) < 0) {
+        free(img->last_tag_time);
+        img->last_tag_time = old;
+        return -1;
+    }
+    free(old);
+    return img_repos_set(s, tag, img->id, err);
+}
+
+static int create_locked(struct img_store *s, const char *config, size_t len, const char *tag,
+                         const char *id, pier_err_t *err)
+{
+    struct img_image *img = img_find(s, id);
+    if (img == NULL) {
+        json_t *j = NULL;
+        if (pier_json_parse(config, len, "image config", &j, err) < 0 ||
+            img_image_new(s, id, j, NULL, &img, err) < 0)
+            return -1;
+        /* Blob, then record: a crash between leaves a blob nobody names. */
+        if (pier_write_file_atomic_at(s->blobfd, id + 7, config, len, 0644, PIER_DURABLE, err) <
+                0 ||
+            img_save_record(s, img, err) < 0 || img_image_insert(s, img, err) < 0) {
+            img_image_free(img);
+            return -1;
+        }
+    }
+    if (tag != NULL)
+        return img_set_tag(s, img, tag, err);
+    return 0;
+}
+
+int img_create(struct img_store *s, const char *config, size_t len, const char *repo_tag,
+               char **image_id, pier_err_t *err)
+{
+    char tag[IMG_REF_MAX], id[IMG_DIGEST_SIZE];
+    if (len > IMG_CONFIG_MAX)
+        return pier_error(err, 0, "create image: the config is larger than %u bytes",
+                          IMG_CONFIG_MAX);
+    if (repo_tag != NULL && img_tag_ref(repo_tag, tag, err) < 0)
+        return -1;
+    if (img_sha256(config, len, id, err) < 0)
+        return -1;
+    pthread_mutex_lock(&s->lock);
+    int ret = create_locked(s, config, len, repo_tag ? tag : NULL, id, err);
+    pthread_mutex_unlock(&s->lock);
+    if (ret < 0)
+        return pier_error_wrap(err, "create image %s", id);
+    *image_id = strdup(id);
+    if (*image_id == NULL)
+        return pier_error(err, ENOMEM, "create image");
+    return 0;
+}
+
+/* The config `docker import` writes; top-level keys sorted, as Docker
+ * marshals it, the comment both there and in the history. */
+static json_t *import_config(json_t *config, const char *diff_id, const char *message)
+{
+    char now[64];
+    img_time_now(now, sizeof now);
+    return json_pack("{s:s, s:s, s:O, s:s, s:[{s:s, s:s}], s:s, s:{s:s, s:[s]}}", "architecture",
+                     HOST_ARCH, "comment", message, "config", config, "created", now, "history",
+                     "created", now, "comment", message, "os", "linux", "rootfs", "type", "layers",
+                     "diff_ids", diff_id);
+}
+
+int img_import(struct img_store *s, int fd, const char *repo_tag, json_t *config,
+               const char *message, char **image_id, pier_err_t *err)
+{
+    /* Everything checkable is checked before a large tar is read. */
+    char tag[IMG_REF_MAX];
+    if (repo_tag != NULL && img_tag_ref(repo_tag, tag, err) < 0)
+        return -1;
+    if (config != NULL && !json_is_object(config))
+        return pier_error(err, 0, "import: the config must be a JSON object");
+    cleanup_json json_t *empty = json_object();
+    if (empty == NULL)
+        return pier_error(err, ENOMEM, "import");
+    if (message == NULL || message[0] == '\0')
+        message = "Imported from -";
+
+    struct img_layer_info info;
+    if (img_layer_add(s, NULL, fd, NULL, &info, err) < 0)
+        return pier_error_wrap(err, "import");
+    cleanup_json json_t *j = import_config(config ? config : empty, info.diff_id, message);
+    cleanup_free char *blob = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    if (blob == NULL)
+        return pier_error(err, ENOMEM, "import");
+    return img_create(s, blob, strlen(blob), repo_tag ? tag : NULL, image_id, err);
+}

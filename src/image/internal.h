@@ -1,0 +1,139 @@
+/* What the files of the image store share, and nothing outside src/image
+ * uses (the unit tests and the fuzzer aside). */
+#ifndef PIER_IMAGE_INTERNAL_H
+#define PIER_IMAGE_INTERNAL_H
+
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../lib/error.h"
+#include "image.h"
+#include "unpack.h"
+
+/* "sha256:" and 64 hex digits, with its NUL. */
+#define IMG_DIGEST_SIZE 72
+#define IMG_HEX_LEN 64
+
+/* Caps on what the store reads back from its own directory: it was written
+ * by us, but a disk can hold anything. */
+#define IMG_CONFIG_MAX (8u << 20) /* an image config blob */
+#define IMG_REPOS_MAX (64u << 20) /* repositories.json */
+#define IMG_META_MAX (1u << 20)   /* images/<hex>.json, layers/<chain>/layer.json */
+#define IMG_MAX_IMAGES 100000
+/* Docker's own limit on the layers of one image. */
+#define IMG_MAX_LAYERS 125
+
+/* A parsed reference (distribution/reference's normalised form). */
+#define IMG_NAME_MAX 255
+#define IMG_TAG_MAX 128
+#define IMG_REF_MAX 600 /* name, ':' tag, '@' digest, NUL */
+struct img_ref {
+    char domain[IMG_NAME_MAX + 1]; /* "docker.io", "localhost:5000" */
+    char path[IMG_NAME_MAX + 1];   /* "library/busybox" */
+    char tag[IMG_TAG_MAX + 1];     /* "" when none */
+    char digest[140];              /* "sha256:<hex>", "" when none */
+};
+
+/* ParseNormalizedNamed: errors (with errnum EINVAL) in Docker's words. */
+int img_ref_parse(const char *s, struct img_ref *r, pier_err_t *err);
+/* Its familiar form: "busybox", "quay.io/a/b"; with_tag adds ":tag" and
+ * "@digest" when set. */
+void img_ref_familiar(const struct img_ref *r, bool with_tag, char *out, size_t cap);
+/* s is 64 lowercase hex digits. */
+bool img_is_hex64(const char *s);
+
+/* One image of the store. */
+struct img_image {
+    char id[IMG_DIGEST_SIZE]; /* sha256:<hex> */
+    json_t *config;           /* the parsed config blob */
+    char *parent;             /* the parent image's id (commit, build), or NULL */
+    char *last_tag_time;      /* RFC 3339, or NULL when never tagged */
+    size_t nlayers;
+    char (*diff)[IMG_DIGEST_SIZE];  /* rootfs.diff_ids, bottom first */
+    char (*chain)[IMG_DIGEST_SIZE]; /* their chain ids */
+    int64_t size;                   /* bytes of the unpacked layers */
+};
+
+struct img_store {
+    char *dir; /* absolute */
+    int dirfd, blobfd, layerfd, imagefd;
+    /* Guards everything below; held for bookkeeping only, never while a
+     * layer unpacks. */
+    pthread_mutex_t lock;
+    json_t *repos; /* familiar "name:tag" or "name@digest" -> image id */
+    struct img_image **images;
+    size_t nimages;
+};
+
+/* Errors with an errnum the API maps to a status, without strerror's text
+ * (ENOENT 404, EBUSY 409, EINVAL 400). */
+int img_error_code(pier_err_t *err, int errnum, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* sha256 of a buffer as "sha256:<hex>". */
+int img_sha256(const void *data, size_t len, char out[IMG_DIGEST_SIZE], pier_err_t *err);
+/* Finish a running sha256 (EVP_sha256) the same way. */
+int img_sha256_final(EVP_MD_CTX *evp_ctx, char out[IMG_DIGEST_SIZE], pier_err_t *err);
+/* A chain id: the diff id for a base layer, else sha256("<parent> <diff>"). */
+int img_chain_id(const char *parent_chain, const char *diff_id, char out[IMG_DIGEST_SIZE],
+                 pier_err_t *err);
+/* A fresh name for a temporary file or directory: ".tmp-<16 hex>". */
+int img_tmp_name(char out[32], pier_err_t *err);
+
+/* Time: now as RFC 3339 with nanoseconds, Go's way (trailing zeros of the
+ * fraction dropped, "Z" for UTC); parse one into seconds and back. */
+void img_time_now(char *out, size_t cap);
+int img_time_parse(const char *s, int64_t *sec, long *nsec, int *offset_min);
+void img_time_format(int64_t sec, long nsec, int offset_min, char *out, size_t cap);
+
+/* The store's bookkeeping; callers hold s->lock. */
+struct img_image *img_find(struct img_store *s, const char *id);
+/* Resolve a reference as Docker's GetImage does. */
+struct img_image *img_lookup(struct img_store *s, const char *ref, pier_err_t *err);
+/* An image from its parsed config (taken, freed on error) and its record
+ * (may be NULL), checked: its layers must be in the store.  Then added to
+ * s->images; img_image_add does both. */
+int img_image_new(struct img_store *s, const char *id, json_t *config, json_t *meta,
+                  struct img_image **out, pier_err_t *err);
+int img_image_insert(struct img_store *s, struct img_image *img, pier_err_t *err);
+int img_image_add(struct img_store *s, const char *id, json_t *config, json_t *meta,
+                  struct img_image **out, pier_err_t *err);
+/* Load the image whose config blob is blobs/sha256/<hex> and whose record
+ * is meta; adds it to s->images. */
+int img_load_image(struct img_store *s, const char *hex, json_t *meta, struct img_image **out,
+                   pier_err_t *err);
+void img_image_free(struct img_image *img);
+/* Write the image's record (images/<hex>.json). */
+int img_save_record(struct img_store *s, struct img_image *img, pier_err_t *err);
+/* Point ref (familiar) at id, or drop it (id NULL), and save
+ * repositories.json. */
+int img_repos_set(struct img_store *s, const char *ref, const char *id, pier_err_t *err);
+/* The image's references, sorted: tags (name:tag) and digests (name@...).
+ * Either may be NULL. */
+int img_refs_of(struct img_store *s, const char *id, json_t **tags, json_t **digests,
+                pier_err_t *err);
+
+/* Config "created" in unix seconds (0 when missing); whether an image is
+ * the parent of another. */
+int64_t img_created_unix(struct img_image *img);
+bool img_has_children(struct img_store *s, const char *id);
+
+/* Tags (create.c): normalise one to create (digests refused); point it at
+ * img and note the time. */
+int img_tag_ref(const char *repo_tag, char out[IMG_REF_MAX], pier_err_t *err);
+int img_set_tag(struct img_store *s, struct img_image *img, const char *tag, pier_err_t *err);
+
+/* Layers (layer.c). */
+bool img_layer_exists(struct img_store *s, const char *chain_id);
+int img_layer_size(struct img_store *s, const char *chain_id, int64_t *size, pier_err_t *err);
+/* Remove a layer directory and its blob; a missing one is no error. */
+int img_layer_delete(struct img_store *s, const char *chain_id, const char *diff_id, bool drop_blob,
+                     pier_err_t *err);
+/* The path of a layer's diff directory. */
+int img_layer_diff_path(struct img_store *s, const char *chain_id, char **out, pier_err_t *err);
+
+#endif

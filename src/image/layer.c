@@ -1,0 +1,171 @@
+/* Layers by chain id: layers/<chain-hex>/diff (the unpacked tree) and
+ * layer.json; the uncompressed tar kept as blobs/sha256/<diff-hex>.
+ *
+ * A layer is unpacked into layers/.tmp-<random>/ and its tar streamed into
+ * blobs/sha256/.tmp-<random>, both synced, then renamed into place: a crash
+ * or a bad tar leaves no half layer (temporaries are swept when the store
+ * opens), and two imports of the same layer race harmlessly, the second
+ * rename finding the first's. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../lib/cleanup.h"
+#include "../lib/file.h"
+#include "../lib/json.h"
+#include "internal.h"
+
+#define LAYER_META "layer.json"
+
+static bool is_digest(const char *d)
+{
+    return d != NULL && strncmp(d, "sha256:", 7) == 0 && img_is_hex64(d + 7);
+}
+
+bool img_layer_exists(struct img_store *s, const char *chain_id)
+{
+    char path[IMG_HEX_LEN + 8];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/diff", chain_id + 7);
+    return fstatat(s->layerfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+}
+
+int img_layer_size(struct img_store *s, const char *chain_id, int64_t *size, pier_err_t *err)
+{
+    char path[IMG_HEX_LEN + 16];
+    snprintf(path, sizeof path, "%s/" LAYER_META, chain_id + 7);
+    cleanup_json json_t *j = NULL;
+    if (pier_json_load_file_at(s->layerfd, path, IMG_META_MAX, &j, err) < 0)
+        return pier_error_wrap(err, "layer %s", chain_id);
+    *size = 0;
+    if (pj_int(j, "", "size", 0, INT64_MAX, size, err) < 0)
+        return pier_error_wrap(err, "layer %s", chain_id);
+    return 0;
+}
+
+int img_layer_diff_path(struct img_store *s, const char *chain_id, char **out, pier_err_t *err)
+{
+    if (asprintf(out, "%s/layers/%s/diff", s->dir, chain_id + 7) < 0)
+        return pier_error(err, ENOMEM, "layer path");
+    return 0;
+}
+
+/* Moved aside first, so that a crash halfway through the rm -rf leaves a
+ * temporary the next open sweeps, not a half layer under its name. */
+int img_layer_delete(struct img_store *s, const char *chain_id, const char *diff_id, bool drop_blob,
+                     pier_err_t *err)
+{
+    char tmp[32];
+    if (img_tmp_name(tmp, err) < 0)
+        return -1;
+    if (renameat(s->layerfd, chain_id + 7, s->layerfd, tmp) < 0) {
+        if (errno != ENOENT)
+            return pier_error(err, errno, "remove layer %s", chain_id);
+    } else if (pier_rm_rf_at(s->layerfd, tmp, err) < 0) {
+        return pier_error_wrap(err, "remove layer %s", chain_id);
+    }
+    if (drop_blob && unlinkat(s->blobfd, diff_id + 7, 0) < 0 && errno != ENOENT)
+        return pier_error(err, errno, "remove blob %s", diff_id);
+    return 0;
+}
+
+static int write_meta(int dirfd, const struct img_layer_info *info, const char *parent,
+                      pier_err_t *err)
+{
+    cleanup_json json_t *j =
+        json_pack("{s:s, s:s, s:s, s:I}", "chain_id", info->chain_id, "diff_id", info->diff_id,
+                  "parent", parent ? parent : "", "size", (json_int_t)info->size);
+    if (j == NULL)
+        return pier_error(err, ENOMEM, "layer metadata");
+    return pier_json_write_atomic_at(dirfd, LAYER_META, j, 0, err);
+}
+
+/* Rename the unpacked layer and its blob into place, under the lock. */
+static int commit(struct img_store *s, const char *tmpdir, const char *tmpblob,
+                  const struct img_layer_info *info, pier_err_t *err)
+{
+    pthread_mutex_lock(&s->lock);
+    int ret = 0;
+    if (renameat(s->layerfd, tmpdir, s->layerfd, info->chain_id + 7) < 0) {
+        /* Already stored: the same layer, from another image or another
+         * import running at once. */
+        if (errno != EEXIST && errno != ENOTEMPTY)
+            ret = pier_error(err, errno, "store layer %s", info->chain_id);
+        else
+            ret = pier_rm_rf_at(s->layerfd, tmpdir, err);
+    }
+    struct stat st;
+    if (ret == 0 && fstatat(s->blobfd, info->diff_id + 7, &st, 0) == 0)
+        unlinkat(s->blobfd, tmpblob, 0);
+    else if (ret == 0 && renameat(s->blobfd, tmpblob, s->blobfd, info->diff_id + 7) < 0)
+        ret = pier_error(err, errno, "store blob %s", info->diff_id);
+    if (ret == 0 && (fsync(s->layerfd) < 0 || fsync(s->blobfd) < 0))
+        ret = pier_error(err, errno, "sync the layer store");
+    pthread_mutex_unlock(&s->lock);
+    return ret;
+}
+
+static int unpack_into(struct img_store *s, int fd, const char *tmpdir, const char *tmpblob,
+                       const char *parent, const char *expect_digest, struct img_layer_info *info,
+                       pier_err_t *err)
+{
+    if (mkdirat(s->layerfd, tmpdir, 0700) < 0)
+        return pier_error(err, errno, "mkdir `%s`", tmpdir);
+    cleanup_close int dirfd =
+        openat(s->layerfd, tmpdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dirfd < 0 || mkdirat(dirfd, "diff", 0755) < 0)
+        return pier_error(err, errno, "mkdir `%s/diff`", tmpdir);
+    cleanup_close int rootfd =
+        openat(dirfd, "diff", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (rootfd < 0)
+        return pier_error(err, errno, "open `%s/diff`", tmpdir);
+    cleanup_close int blob =
+        openat(s->blobfd, tmpblob, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (blob < 0)
+        return pier_error(err, errno, "create `%s`", tmpblob);
+
+    struct img_unpack_opts opts = {.blob_fd = blob};
+    struct img_unpack_result res;
+    if (img_unpack_stream(fd, rootfd, &opts, &res, err) < 0)
+        return -1;
+    if (expect_digest != NULL && strcmp(expect_digest, res.digest) != 0)
+        return pier_error(err, 0, "the layer's digest is %s, not %s as expected", res.digest,
+                          expect_digest);
+    memcpy(info->diff_id, res.diff_id, sizeof info->diff_id);
+    memcpy(info->digest, res.digest, sizeof info->digest);
+    info->size = res.size;
+    if (img_chain_id(parent, info->diff_id, info->chain_id, err) < 0 ||
+        write_meta(dirfd, info, parent, err) < 0)
+        return -1;
+    /* One syncfs for the thousands of files of a layer and its blob, before
+     * the renames make them visible. */
+    if (syncfs(dirfd) < 0)
+        return pier_error(err, errno, "sync the layer");
+    return 0;
+}
+
+int img_layer_add(struct img_store *s, const char *parent_chain, int fd, const char *expect_digest,
+                  struct img_layer_info *info, pier_err_t *err)
+{
+    memset(info, 0, sizeof *info);
+    if (parent_chain != NULL && parent_chain[0] == '\0')
+        parent_chain = NULL;
+    if (parent_chain != NULL && (!is_digest(parent_chain) || !img_layer_exists(s, parent_chain)))
+        return pier_error(err, 0, "add layer: parent layer %s is not in the store", parent_chain);
+    char tmpdir[32], tmpblob[32];
+    if (img_tmp_name(tmpdir, err) < 0 || img_tmp_name(tmpblob, err) < 0)
+        return -1;
+    if (unpack_into(s, fd, tmpdir, tmpblob, parent_chain, expect_digest, info, err) < 0 ||
+        commit(s, tmpdir, tmpblob, info, err) < 0) {
+        pier_err_t e = NULL;
+        pier_rm_rf_at(s->layerfd, tmpdir, &e);
+        pier_error_free(&e);
+        unlinkat(s->blobfd, tmpblob, 0);
+        return pier_error_wrap(err, "add layer");
+    }
+    return 0;
+}

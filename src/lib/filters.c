@@ -1,0 +1,76 @@
+#include "filters.h"
+
+#include <errno.h>
+#include <string.h>
+
+int pier_filters_check(json_t *filters, const char *const *known, pier_err_t *err)
+{
+    const char *key;
+    json_t *vals;
+    json_object_foreach (filters, key, vals) {
+        bool ok = false;
+        for (const char *const *k = known; *k && !ok; k++)
+            ok = strcmp(*k, key) == 0;
+        if (!ok)
+            return pier_fail(err, EINVAL, "invalid filter '%s'", key);
+        if (!json_is_object(vals) && !json_is_array(vals))
+            return pier_fail(err, EINVAL, "invalid filter '%s': its values are not a list", key);
+    }
+    return 0;
+}
+
+/* Calls fn for each value until it says true. */
+static bool each(json_t *vals, pier_filter_fn fn, void *data)
+{
+    if (json_is_object(vals)) {
+        const char *v;
+        json_t *on;
+        json_object_foreach (vals, v, on) {
+            if (json_is_true(on) && fn(v, data))
+                return true;
+        }
+        return false;
+    }
+    size_t i;
+    json_t *v;
+    json_array_foreach (vals, i, v) {
+        if (json_is_string(v) && fn(json_string_value(v), data))
+            return true;
+    }
+    return false;
+}
+
+static bool yes(const char *v, void *data)
+{
+    (void)v;
+    (void)data;
+    return true;
+}
+
+bool pier_filters_has(json_t *filters, const char *key)
+{
+    return each(json_object_get(filters, key), yes, NULL);
+}
+
+bool pier_filters_any(json_t *filters, const char *key, pier_filter_fn fn, void *data)
+{
+    json_t *vals = json_object_get(filters, key);
+    if (!each(vals, yes, NULL))
+        return true;
+    return each(vals, fn, data);
+}
+
+static bool label_missing(const char *v, void *data)
+{
+    json_t *labels = data;
+    const char *eq = strchr(v, '=');
+    if (eq == NULL)
+        return json_object_get(labels, v) == NULL;
+    json_t *have = json_object_getn(labels, v, (size_t)(eq - v));
+    return !json_is_string(have) || strcmp(json_string_value(have), eq + 1) != 0;
+}
+
+bool pier_filters_labels(json_t *filters, const char *key, json_t *labels)
+{
+    return !each(json_object_get(filters, key), label_missing, labels);
+}

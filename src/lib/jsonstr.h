@@ -1,0 +1,19 @@
+/* JSON string escaping as Go's encoding/json does it (what docker writes
+ * and reads): quotes, backslashes and control characters escaped, <, > and
+ * & as \u003c \u003e \u0026, invalid UTF-8 as U+FFFD, U+2028 and U+2029
+ * escaped.  For hot paths (the container log) that cannot afford a JSON
+ * library per line. */
+#ifndef PIER_JSONSTR_H
+#define PIER_JSONSTR_H
+
+#include <stddef.h>
+
+/* Escape n bytes of s into out (no surrounding quotes); out must hold
+ * 6 * n bytes.  Returns the length written. */
+size_t pier_json_escape(char *out, const char *s, size_t n);
+
+/* RFC 3339 with nanoseconds, trailing zeros trimmed (Go's RFC3339Nano), in
+ * UTC: "2026-11-22T15:04:05.12345Z".  buf holds at least 40 bytes. */
+void pier_time_rfc3339nano(char *buf, size_t cap, long long sec, long nsec);
+
+#endif
