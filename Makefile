@@ -92,11 +92,16 @@ $(BUILD)/pier-shim: $(call obj,$(SHIM_SRC)) $(BUILD)/libpier-runtime.a $(BUILD)/
 $(BUILD)/pier-init: $(call obj,$(INIT_SRC))
 	@echo "  LD $@"; $(CC) $(CFLAGS) $(SAN) $(STATIC) -o $@ $^
 
-$(BUILD)/pier: $(call obj,$(CLI_SRC)) $(BUILD)/libpier.a
+# The CLI but its main, so that unit tests can drive it.
+$(BUILD)/libpier-cli.a: $(call obj,$(filter-out src/cli/main.c,$(CLI_SRC)))
+	@rm -f $@
+	@echo "  AR $@"; $(AR) rcs $@ $^
+
+$(BUILD)/pier: $(call obj,src/cli/main.c) $(BUILD)/libpier-cli.a $(BUILD)/libpier.a
 	@echo "  LD $@"; $(CC) $(CFLAGS) $(SAN) $(STATIC) -o $@ $^ $(CLI_LIBS)
 
-$(BUILD)/unit-tests: $(call obj,$(UNIT_SRC)) $(BUILD)/libpier-engine.a $(BUILD)/libpier-runtime.a \
-                     $(BUILD)/libpier.a
+$(BUILD)/unit-tests: $(call obj,$(UNIT_SRC)) $(if $(CLI_SRC),$(BUILD)/libpier-cli.a) \
+                     $(BUILD)/libpier-engine.a $(BUILD)/libpier-runtime.a $(BUILD)/libpier.a
 	@echo "  LD $@"; $(CC) $(CFLAGS) $(SAN) -o $@ $^ $(RT_LIBS) $(DAEMON_LIBS)
 
 # Sanitizers need the dynamic loader, so the asan build is not static.

@@ -31,7 +31,7 @@
 #include "server.h"
 
 struct opts {
-    const char *data_root, *exec_root, *host, *group, *pidfile, *shim;
+    const char *data_root, *exec_root, *host, *group, *pidfile, *shim, *cgroup_parent;
     bool debug;
 };
 
@@ -44,6 +44,8 @@ static void usage(FILE *f)
                "      --exec-root string   Root of runtime state (default \"/run/pier\")\n"
                "  -H, --host string        Socket to listen on (default "
                "\"unix:///run/pier/pier.sock\")\n"
+               "      --cgroup-parent string  Parent cgroup of the containers (default "
+               "\"/pier\")\n"
                "  -G, --group string       Group that may use the socket (default: root only)\n"
                "  -p, --pidfile string     Where to write the daemon's pid (default "
                "EXEC-ROOT/pierd.pid)\n"
@@ -58,6 +60,7 @@ static int parse(int argc, char **argv, struct opts *o)
     static const struct option longs[] = {{"data-root", required_argument, NULL, 'd'},
                                           {"exec-root", required_argument, NULL, 'e'},
                                           {"host", required_argument, NULL, 'H'},
+                                          {"cgroup-parent", required_argument, NULL, 'c'},
                                           {"group", required_argument, NULL, 'G'},
                                           {"pidfile", required_argument, NULL, 'p'},
                                           {"log-level", required_argument, NULL, 'l'},
@@ -99,6 +102,9 @@ static int parse(int argc, char **argv, struct opts *o)
             break;
         case 's':
             o->shim = optarg;
+            break;
+        case 'c':
+            o->cgroup_parent = optarg;
             break;
         case 'h':
             usage(stdout);
@@ -257,7 +263,10 @@ static int run(const struct opts *o, pier_err_t *err)
     struct engine *e = NULL;
     struct api_server *srv = NULL;
     int listen_fd = -1, ret = -1;
-    struct engine_opts eo = {.data_root = data_root, .exec_root = exec_root, .shim_path = o->shim};
+    struct engine_opts eo = {.data_root = data_root,
+                             .exec_root = exec_root,
+                             .shim_path = o->shim,
+                             .cgroup_parent = o->cgroup_parent};
     char tmp[PATH_MAX + 8];
     snprintf(tmp, sizeof tmp, "%s/tmp", data_root);
     if (pier_loop_new(&d.loop, err) < 0)

@@ -26,6 +26,9 @@ struct api_server {
     struct pier_watch *timer; /* MHD's timeouts, and runs after a resume */
     struct engine *engine;
     char *tmp_dir;
+    /* suspended connections: MHD refuses to stop while any is */
+    struct MHD_Connection **suspended;
+    size_t nsuspended, csuspended;
 };
 
 enum req_state { REQ_NEW, REQ_HANDLED, REQ_DEFERRED, REQ_READY };
@@ -61,10 +64,36 @@ struct api_stream {
     char *buf;
     size_t len, cap, off;
     bool ended, suspended, closed;
+    bool peer_gone;              /* the client hung up while nothing was to send */
+    struct pier_watch *hangup_w; /* while suspended: MHD does not watch then */
     void (*on_close)(void *data);
     void (*on_drain)(void *data);
     void *data;
 };
+
+static void suspend(struct api_server *s, struct MHD_Connection *c)
+{
+    if (s->nsuspended == s->csuspended) {
+        size_t n = s->csuspended ? s->csuspended * 2 : 64;
+        struct MHD_Connection **v = realloc(s->suspended, n * sizeof *v);
+        if (v == NULL)
+            return; /* only the shutdown misses it */
+        s->suspended = v;
+        s->csuspended = n;
+    }
+    s->suspended[s->nsuspended++] = c;
+    MHD_suspend_connection(c);
+}
+
+static void resume(struct api_server *s, struct MHD_Connection *c)
+{
+    for (size_t i = 0; i < s->nsuspended; i++)
+        if (s->suspended[i] == c) {
+            s->suspended[i] = s->suspended[--s->nsuspended];
+            break;
+        }
+    MHD_resume_connection(c);
+}
 
 static void kick(struct api_server *s)
 {
@@ -91,7 +120,7 @@ static void queue(struct api_req *r, int status, struct MHD_Response *resp)
         r->response = resp;
         r->status = status;
         r->state = REQ_READY;
-        MHD_resume_connection(r->conn);
+        resume(r->srv, r->conn);
         kick(r->srv);
         return;
     }
@@ -192,21 +221,54 @@ void api_reply_err(struct api_req *r, pier_err_t *err)
 void api_defer(struct api_req *r)
 {
     r->state = REQ_DEFERRED;
-    MHD_suspend_connection(r->conn);
+    suspend(r->srv, r->conn);
 }
 
 /* ---- streams ---- */
+
+static void stream_wake(struct api_stream *s)
+{
+    if (s->hangup_w) {
+        pier_watch_del(s->hangup_w);
+        s->hangup_w = NULL;
+    }
+    if (s->suspended) {
+        s->suspended = false;
+        resume(s->srv, s->conn);
+        kick(s->srv);
+    }
+}
+
+/* A suspended connection is not polled by MHD: a client that went away
+ * (docker run -d leaves its /wait) would hold it until the stream has
+ * something to say.  Its hang-up is watched here instead. */
+static void on_hangup(struct pier_loop *l, struct pier_watch *w, uint32_t events, void *data)
+{
+    (void)l;
+    (void)w;
+    (void)events;
+    struct api_stream *s = data;
+    s->peer_gone = true;
+    stream_wake(s);
+}
 
 static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
 {
     (void)pos;
     struct api_stream *s = cls;
+    if (s->peer_gone)
+        return MHD_CONTENT_READER_END_WITH_ERROR;
     size_t avail = s->len - s->off;
     if (avail == 0) {
         if (s->ended)
             return MHD_CONTENT_READER_END_OF_STREAM;
         s->suspended = true;
-        MHD_suspend_connection(s->conn);
+        suspend(s->srv, s->conn);
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(s->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (ci != NULL && s->hangup_w == NULL)
+            s->hangup_w =
+                pier_watch_add(s->srv->loop, ci->connect_fd, EPOLLRDHUP, on_hangup, s, NULL);
         return 0;
     }
     size_t n = avail < max ? avail : max;
@@ -222,6 +284,8 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
 static void stream_free(void *cls)
 {
     struct api_stream *s = cls;
+    if (s->hangup_w)
+        pier_watch_del(s->hangup_w);
     if (!s->closed && s->on_close)
         s->on_close(s->data);
     free(s->buf);
@@ -267,11 +331,7 @@ size_t api_stream_write(struct api_stream *s, const void *p, size_t n)
     }
     memcpy(s->buf + s->len, p, n);
     s->len += n;
-    if (s->suspended) {
-        s->suspended = false;
-        MHD_resume_connection(s->conn);
-        kick(s->srv);
-    }
+    stream_wake(s);
     return s->len - s->off;
 }
 
@@ -280,11 +340,7 @@ void api_stream_end(struct api_stream *s)
     if (s->ended)
         return;
     s->ended = true;
-    if (s->suspended) {
-        s->suspended = false;
-        MHD_resume_connection(s->conn);
-        kick(s->srv);
-    }
+    stream_wake(s);
 }
 
 void api_stream_on_drain(struct api_stream *s, void (*fn)(void *data))
@@ -295,6 +351,7 @@ void api_stream_on_drain(struct api_stream *s, void (*fn)(void *data))
 /* ---- hijack ---- */
 
 struct upgrade {
+    struct api_server *srv;
     void (*fn)(void *data, int fd);
     void *data;
 };
@@ -313,6 +370,9 @@ static void on_upgraded(void *cls, struct MHD_Connection *c, void *req_cls, cons
     if (fd >= 0)
         fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
     MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+    /* MHD closes its copy when it next runs: soon, or the client would not
+     * see the end of the stream when the shim closes it */
+    kick(u->srv);
     if (fd >= 0)
         u->fn(u->data, fd);
     free(u);
@@ -332,6 +392,7 @@ void api_reply_upgrade(struct api_req *r, const char *ctype, void (*fn)(void *da
         api_reply_error(r, 500, "out of memory");
         return;
     }
+    u->srv = r->srv;
     u->fn = fn;
     u->data = data;
     struct MHD_Response *resp = MHD_create_response_for_upgrade(on_upgraded, u);
@@ -664,7 +725,13 @@ void api_server_stop(struct api_server *s)
         pier_watch_del(s->mhd_w);
     if (s->timer)
         pier_timer_del(s->timer);
-    MHD_stop_daemon(s->d);
+    if (s->nsuspended > 0)
+        pier_debug("http: %zu connections still waiting at shutdown", s->nsuspended);
+    while (s->nsuspended > 0)
+        resume(s, s->suspended[0]);
+    if (s->d)
+        MHD_stop_daemon(s->d);
+    free(s->suspended);
     free(s->tmp_dir);
     free(s);
 }

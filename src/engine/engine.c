@@ -52,22 +52,33 @@ int engine_open(struct pier_loop *loop, const struct engine_opts *o, struct engi
     e->shim_exe = -1;
     snprintf(e->data_root, sizeof e->data_root, "%s", o->data_root);
     snprintf(e->exec_root, sizeof e->exec_root, "%s", o->exec_root);
+    snprintf(e->cgroup_parent, sizeof e->cgroup_parent, "%s",
+             o->cgroup_parent && *o->cgroup_parent ? o->cgroup_parent : "/pier");
     if (o->runtime_root)
         snprintf(e->rt_root, sizeof e->rt_root, "%s", o->runtime_root);
     else
         snprintf(e->rt_root, sizeof e->rt_root, "%s/runtime", o->exec_root);
+    /* pier-shim, pier-init and pier-runtime: beside pierd, or beside the
+     * shim named */
+    char dir[PATH_MAX];
     if (o->shim_path) {
-        snprintf(e->shim_path, sizeof e->shim_path, "%s", o->shim_path);
+        if (realpath(o->shim_path, e->shim_path) == NULL) {
+            int en = errno;
+            free(e);
+            return pier_error(err, en, "pier-shim `%s`", o->shim_path);
+        }
+        snprintf(dir, sizeof dir, "%s", e->shim_path);
     } else {
-        /* beside pierd */
-        char self[PATH_MAX];
-        ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-        self[n > 0 ? n : 0] = '\0';
-        char *slash = strrchr(self, '/');
-        if (slash)
-            *slash = '\0';
-        snprintf(e->shim_path, sizeof e->shim_path, "%s/pier-shim", self);
+        ssize_t n = readlink("/proc/self/exe", dir, sizeof dir - 1);
+        dir[n > 0 ? n : 0] = '\0';
     }
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    if (!o->shim_path)
+        snprintf(e->shim_path, sizeof e->shim_path, "%s/pier-shim", dir);
+    snprintf(e->init_path, sizeof e->init_path, "%s/pier-init", dir);
+    snprintf(e->runtime_path, sizeof e->runtime_path, "%s/pier-runtime", dir);
     e->events = json_array();
     char host[256] = "";
     gethostname(host, sizeof host);
@@ -166,11 +177,6 @@ json_t *engine_info(struct engine *e)
     char now[64];
     cleanup_free char *t = now_rfc3339();
     snprintf(now, sizeof now, "%s", t ? t : "");
-    char runtime[PATH_MAX];
-    snprintf(runtime, sizeof runtime, "%s", e->shim_path);
-    char *slash = strrchr(runtime, '/');
-    if (slash)
-        snprintf(slash + 1, sizeof runtime - (size_t)(slash + 1 - runtime), "pier-runtime");
     json_t *j = json_pack(
         "{s:s, s:i, s:i, s:i, s:i, s:i, s:s, s:[[s,s]], s:{s:[], s:[s], s:[], s:[]},"
         " s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b,"
@@ -203,7 +209,7 @@ json_t *engine_info(struct engine *e)
     json_object_set_new(j, "Labels", json_array());
     json_object_set_new(j, "ExperimentalBuild", json_false());
     json_object_set_new(j, "ServerVersion", json_string("0.1.0"));
-    json_object_set_new(j, "Runtimes", json_pack("{s:{s:s}}", "pier", "path", runtime));
+    json_object_set_new(j, "Runtimes", json_pack("{s:{s:s}}", "pier", "path", e->runtime_path));
     json_object_set_new(j, "DefaultRuntime", json_string("pier"));
     json_object_set_new(j, "Swarm",
                         json_pack("{s:s, s:s, s:s, s:s, s:b, s:n}", "NodeID", "", "NodeAddr", "",

@@ -22,6 +22,7 @@ struct engine_opts {
     const char *exec_root; /* /run/pier */
     const char *shim_path; /* pier-shim; default: beside pierd */
     const char *runtime_root;
+    const char *cgroup_parent; /* of every container without its own; default /pier */
 };
 
 int engine_open(struct pier_loop *loop, const struct engine_opts *o, struct engine **out,

@@ -132,13 +132,17 @@ static int process_file(struct engine *e, struct exec_inst *x, char *path, size_
             return -1;
         }
     }
+    /* the runtime starts an exec from outside the container, so it is not
+     * held to the container's bounding set: privileged means everything */
     if (json_is_true(json_object_get(x->config, "Privileged"))) {
         json_t *caps = json_object_get(p, "capabilities");
-        json_t *all = json_object_get(caps, "bounding");
-        if (all) {
+        json_t *all = oci_all_caps();
+        if (caps) {
+            json_object_set(caps, "bounding", all);
             json_object_set(caps, "effective", all);
             json_object_set(caps, "permitted", all);
         }
+        json_decref(all);
     }
     snprintf(path, cap, "%s/exec-%s.json", run, x->id);
     cleanup_close int dfd = open(run, O_PATH | O_DIRECTORY | O_CLOEXEC);

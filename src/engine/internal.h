@@ -54,7 +54,9 @@ struct engine {
     char exec_root[PATH_MAX];
     char rt_root[PATH_MAX];
     char shim_path[PATH_MAX];
-    int shim_exe; /* sealed view of pier-shim, for execveat */
+    char init_path[PATH_MAX];    /* bound as /sbin/docker-init for --init */
+    char runtime_path[PATH_MAX]; /* what `info` names */
+    int shim_exe;                /* sealed view of pier-shim, for execveat */
     struct img_store *images;
     struct container *containers;
     size_t ncontainers;
@@ -62,6 +64,7 @@ struct engine {
     struct event_sub *subs;
     struct exec_inst *execs;
     char *hostname;
+    char cgroup_parent[PATH_MAX];
 };
 
 /* paths */
@@ -82,6 +85,8 @@ bool ct_name_valid(const char *name);
 
 /* the OCI spec for a start */
 int oci_spec(struct engine *e, struct container *c, json_t **out, pier_err_t *err);
+/* Every capability pierd has: what --privileged gives. */
+json_t *oci_all_caps(void);
 json_t *seccomp_default(json_t *caps_bounding, pier_err_t *err);
 /* Docker's User resolved in the container's root into oci_user (uid, gid,
  * additionalGids) and the user's home. */

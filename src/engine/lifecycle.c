@@ -270,6 +270,8 @@ struct start_op {
     void *data;
 };
 
+static int remove_now(struct engine *e, struct container *c, pier_err_t *err);
+
 static void start_failed(struct start_op *op, pier_err_t err)
 {
     struct container *c = op->c;
@@ -293,9 +295,15 @@ static void start_failed(struct start_op *op, pier_err_t err)
         close(a->fd);
         free(a);
     }
-    notify_waiters(c, false);
+    /* As docker: a start that failed is no exit (its waiters go on
+     * waiting), but a --rm container goes. */
+    struct engine *e = op->e;
     op->done(op->data, err);
     free(op);
+    if (json_is_true(json_object_get(c->host, "AutoRemove")) && remove_now(e, c, &e2) < 0) {
+        pier_warn("remove %s: %s", c->id, pier_error_msg(e2));
+        pier_error_free(&e2);
+    }
 }
 
 static void on_started(void *data, json_t *msg)

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "../lib/cleanup.h"
@@ -105,7 +106,8 @@ static void cap_name(const char *in, char *out, size_t cap)
     out[o] = '\0';
 }
 
-static bool has_cap(json_t *list, const char *name)
+/* Whether list names the capability (exactly, not through ALL). */
+static bool names_cap(json_t *list, const char *name)
 {
     size_t i;
     json_t *v;
@@ -113,8 +115,6 @@ static bool has_cap(json_t *list, const char *name)
         char n[64];
         if (!json_is_string(v))
             continue;
-        if (strcasecmp(json_string_value(v), "ALL") == 0)
-            return true;
         cap_name(json_string_value(v), n, sizeof n);
         if (strcmp(n, name) == 0)
             return true;
@@ -122,33 +122,65 @@ static bool has_cap(json_t *list, const char *name)
     return false;
 }
 
+static int check_caps(json_t *list, pier_err_t *err)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach (list, i, v) {
+        char n[64];
+        if (!json_is_string(v) ||
+            (strcasecmp(json_string_value(v), "ALL") != 0 &&
+             (cap_name(json_string_value(v), n, sizeof n), rt_cap_from_name(n) < 0)))
+            return pier_fail(err, EINVAL, "unknown capability: \"%s\"",
+                             json_is_string(v) ? json_string_value(v) : "?");
+    }
+    return 0;
+}
+
+/* Everything, for --privileged and ALL, is what pierd has itself: a
+ * sandbox may lack some (here, CAP_SYS_RESOURCE). */
+static bool pierd_has_cap(const char *name)
+{
+    return prctl(PR_CAPBSET_READ, rt_cap_from_name(name)) == 1;
+}
+
+json_t *oci_all_caps(void)
+{
+    json_t *set = json_array();
+    for (size_t k = 0; k < sizeof all_caps / sizeof all_caps[0]; k++)
+        if (pierd_has_cap(all_caps[k]))
+            json_array_append_new(set, json_string(all_caps[k]));
+    return set;
+}
+
+/* Docker's rules: ALL in --cap-add starts from every capability, ALL in
+ * --cap-drop from none, else from Docker's default set; then the drops go
+ * and the adds come (an add wins over a drop). */
 static int caps(const struct container *c, json_t **out, pier_err_t *err)
 {
     json_t *add = json_object_get(c->host, "CapAdd");
     json_t *drop = json_object_get(c->host, "CapDrop");
     bool privileged = json_is_true(json_object_get(c->host, "Privileged"));
-    size_t i;
-    json_t *v;
-    json_array_foreach (add, i, v) {
-        char n[64];
-        if (!json_is_string(v) ||
-            (strcasecmp(json_string_value(v), "ALL") != 0 &&
-             (cap_name(json_string_value(v), n, sizeof n), rt_cap_from_name(n) < 0))) {
-            pier_fail(err, EINVAL, "unknown capability: \"%s\"",
-                      json_is_string(v) ? json_string_value(v) : "?");
-            return -1;
-        }
-    }
+    if (check_caps(add, err) < 0 || check_caps(drop, err) < 0)
+        return -1;
+    bool add_all = names_cap(add, "CAP_ALL"), drop_all = names_cap(drop, "CAP_ALL");
     json_t *set = json_array();
     for (size_t k = 0; k < sizeof all_caps / sizeof all_caps[0]; k++) {
         const char *name = all_caps[k];
-        bool dflt = false;
+        bool want = false;
         for (size_t d = 0; d < sizeof default_caps / sizeof default_caps[0]; d++)
-            dflt = dflt || strcmp(default_caps[d], name) == 0;
-        bool want = privileged || ((dflt || has_cap(add, name)) && !has_cap(drop, name));
-        if (has_cap(add, name) && !has_cap(drop, name))
+            want = want || strcmp(default_caps[d], name) == 0;
+        if (add_all)
             want = true;
-        if (want)
+        else if (drop_all)
+            want = false;
+        if (names_cap(drop, name))
+            want = false;
+        if (names_cap(add, name))
+            want = true;
+        if ((privileged || add_all) && !names_cap(add, name) && !pierd_has_cap(name))
+            continue;
+        if (want || privileged)
             json_array_append_new(set, json_string(name));
     }
     *out = set;
@@ -522,12 +554,7 @@ static int mounts_of(struct engine *e, const struct container *c, const char *di
         json_array_append_new(mounts, mount(dst, "bind", src, "rbind,rprivate"));
     }
     if (json_is_true(json_object_get(c->host, "Init"))) {
-        char init[PATH_MAX];
-        snprintf(init, sizeof init, "%s/pier-init", e->shim_path[0] ? e->shim_path : "");
-        char *slash = strrchr(init, '/');
-        if (slash)
-            snprintf(slash + 1, sizeof init - (size_t)(slash + 1 - init), "pier-init");
-        json_array_append_new(mounts, mount("/sbin/docker-init", "bind", init, "bind,ro"));
+        json_array_append_new(mounts, mount("/sbin/docker-init", "bind", e->init_path, "bind,ro"));
     }
     if (binds(c, mounts, err) < 0) {
         json_decref(mounts);
@@ -573,7 +600,7 @@ int oci_spec(struct engine *e, struct container *c, json_t **out, pier_err_t *er
     }
     const char *parent = json_string_value(json_object_get(c->host, "CgroupParent"));
     char cgpath[PATH_MAX];
-    snprintf(cgpath, sizeof cgpath, "%s/%s", parent && *parent ? parent : "/pier", c->id);
+    snprintf(cgpath, sizeof cgpath, "%s/%s", parent && *parent ? parent : e->cgroup_parent, c->id);
     json_t *lx = json_pack("{s:o, s:o, s:s}", "namespaces", nss, "resources", resources(c),
                            "cgroupsPath", cgpath);
     if (!privileged) {

@@ -110,7 +110,7 @@ static int find_program(const char *name, char **env, int cwd_fd, char **out, pi
             break;
         d = e + 1;
     }
-    return pier_error(err, 0, "exec: `%s`: executable file not found in $PATH", name);
+    return pier_error(err, 0, "exec: \"%s\": executable file not found in $PATH", name);
 }
 
 int rt_exec_plan_make(const struct rt_process *p, int rootfd, int preserve_fds,

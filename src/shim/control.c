@@ -111,7 +111,18 @@ static void handle(struct ctl *c, json_t *m, int fd)
             reply_error(c, "exec-error", id, &err);
         } else if (exec_start(s, id, proc, json_is_true(json_object_get(m, "tty")), in, out, er,
                               keys, fd, &err) < 0) {
+            /* As dockerd: the reason on the exec's stdout, and pierd told
+             * first, so that the exit code is known when the client sees
+             * the end of its stream. */
+            char why[1024];
+            snprintf(why, sizeof why, "OCI runtime exec failed: %s: unknown\r\n",
+                     pier_error_msg(err));
             reply_error(c, "exec-error", id, &err);
+            if (fd >= 0) {
+                if (out)
+                    stdio_send_once(fd, json_is_true(json_object_get(m, "tty")), why);
+                close(fd);
+            }
         }
     } else if (strcmp(op, "exec-resize") == 0) {
         const char *id = json_string_value(json_object_get(m, "id"));

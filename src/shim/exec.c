@@ -96,19 +96,13 @@ int exec_start(struct shim *s, const char *id, const char *process, bool tty, bo
                bool err_, const char *keys, int client_fd, pier_err_t *err)
 {
     if (find(s, id) != NULL) {
-        if (client_fd >= 0)
-            close(client_fd);
         return pier_error(err, 0, "exec `%s` is already running", id);
     }
     if (!s->started || s->exited) {
-        if (client_fd >= 0)
-            close(client_fd);
         return pier_error(err, 0, "container %s is not running", s->id);
     }
     struct exec_session *e = calloc(1, sizeof *e);
     if (e == NULL) {
-        if (client_fd >= 0)
-            close(client_fd);
         return pier_error(err, ENOMEM, "exec");
     }
     e->shim = s;
@@ -116,6 +110,7 @@ int exec_start(struct shim *s, const char *id, const char *process, bool tty, bo
     e->io = (struct stdio){.shim = s,
                            .tty = tty,
                            .stdin_once = true,
+                           .hold_clients = true,
                            .in = -1,
                            .out = -1,
                            .err = -1,
@@ -176,13 +171,13 @@ out:
     for (int i = 0; i < 2; i++)
         if (console[i] >= 0)
             close(console[i]);
-    if (client_fd >= 0)
-        close(client_fd);
     if (r < 0 && e->pid <= 0) {
         stdio_close(&e->io);
         free(e);
-        return -1;
+        return -1; /* the caller reports it on client_fd */
     }
+    if (client_fd >= 0)
+        close(client_fd);
     e->next = s->execs;
     s->execs = e;
     json_t *m = json_pack("{s:s, s:s, s:i}", "op", "exec-started", "id", e->id, "pid", (int)e->pid);

@@ -49,13 +49,13 @@ static void entry(struct logfile *l, const char *stream, const char *line, size_
         l->esc_cap = n * 6;
     }
     size_t en = pier_json_escape(l->esc, line, n);
-    buf_append(&l->out, "{\"log\":\"", 8);
-    buf_append(&l->out, l->esc, en);
-    buf_append(&l->out, "\",\"stream\":\"", 12);
-    buf_append(&l->out, stream, strlen(stream));
-    buf_append(&l->out, "\",\"time\":\"", 10);
-    buf_append(&l->out, when, strlen(when));
-    buf_append(&l->out, "\"}\n", 3);
+    buf_put(&l->out, "{\"log\":\"", 8);
+    buf_put(&l->out, l->esc, en);
+    buf_put(&l->out, "\",\"stream\":\"", 12);
+    buf_put(&l->out, stream, strlen(stream));
+    buf_put(&l->out, "\",\"time\":\"", 10);
+    buf_put(&l->out, when, strlen(when));
+    buf_put(&l->out, "\"}\n", 3);
 }
 
 void logfile_write(struct logfile *l, const char *stream, const char *data, size_t n)
@@ -70,14 +70,14 @@ void logfile_write(struct logfile *l, const char *stream, const char *data, size
         size_t seg = nl ? (size_t)(nl - data) + 1 : n;
         if (nl != NULL) {
             if (part->len > 0) {
-                buf_append(part, data, seg);
+                buf_put(part, data, seg);
                 entry(l, stream, part->data, part->len, when);
                 part->len = 0;
             } else {
                 entry(l, stream, data, seg, when);
             }
         } else {
-            buf_append(part, data, seg);
+            buf_put(part, data, seg);
             while (part->len >= PARTIAL_MAX) {
                 entry(l, stream, part->data, PARTIAL_MAX, when);
                 buf_consume(part, PARTIAL_MAX);

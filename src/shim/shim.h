@@ -10,18 +10,11 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "../lib/buf.h"
 #include "../lib/error.h"
 #include "../lib/loop.h"
 
 #define CLIENT_BUF_MAX (8u << 20) /* a client slower than this is dropped */
-
-struct buf {
-    char *data;
-    size_t len, cap;
-};
-int buf_append(struct buf *b, const void *p, size_t n);
-void buf_consume(struct buf *b, size_t n);
-void buf_free(struct buf *b);
 
 /* docker's json-file log: one {"log","stream","time"} object a line. */
 struct logfile;
@@ -53,8 +46,11 @@ struct stdio {
     struct shim *shim;
     bool tty;
     bool stdin_once; /* close the process's stdin when an attached client's ends */
-    int in;          /* its stdin: pipe write end or pty master; -1 when closed */
-    int out, err;    /* pipe read ends, or out = the pty master; -1 when done */
+    /* clients stay after the output ends, until stdio_end_clients: an exec's
+     * client must see its stream end only once pierd has its exit code */
+    bool hold_clients;
+    int in;       /* its stdin: pipe write end or pty master; -1 when closed */
+    int out, err; /* pipe read ends, or out = the pty master; -1 when done */
     struct pier_watch *out_w, *err_w, *in_w;
     struct buf in_pending; /* input not yet written to it */
     struct client *clients;
@@ -113,6 +109,8 @@ int stdio_watch(struct stdio *io, pier_err_t *err);
 void stdio_close(struct stdio *io);
 /* The output has ended: each client gets the rest, then end of stream. */
 void stdio_end_clients(struct stdio *io);
+/* One stdout message on a client connection that gets nothing else. */
+void stdio_send_once(int fd, bool tty, const char *text);
 int stdio_attach(struct stdio *io, int fd, bool in, bool out, bool err_, const char *keys,
                  pier_err_t *e);
 /* Parse docker's detach keys ("ctrl-p,ctrl-q", "a,ctrl-z"). */
@@ -130,7 +128,7 @@ int shim_start(struct shim *s, pier_err_t *err);
 void shim_reap(struct shim *s);
 void shim_maybe_exit(struct shim *s);
 
-/* exec */
+/* exec; client_fd is taken on success, left to the caller on failure */
 int exec_start(struct shim *s, const char *id, const char *process, bool tty, bool in, bool out,
                bool err_, const char *keys, int client_fd, pier_err_t *err);
 int exec_resize(struct shim *s, const char *id, unsigned h, unsigned w, pier_err_t *err);

@@ -95,9 +95,9 @@ int stdio_setup_pipes(struct stdio *io, bool with_stdin, int child[3], pier_err_
 
 static void client_events(struct client *c)
 {
-    uint32_t ev = EPOLLRDHUP;
-    if (c->reading)
-        ev |= EPOLLIN;
+    /* Once its input ended, RDHUP would fire for ever; a client that goes
+     * away altogether still shows as HUP. */
+    uint32_t ev = c->reading ? EPOLLIN | EPOLLRDHUP : 0;
     if (c->pending.len > 0)
         ev |= EPOLLOUT;
     pier_watch_mod(c->w, ev);
@@ -136,18 +136,35 @@ static int client_flush(struct client *c)
     return 0;
 }
 
+/* docker's multiplexed stream: stream number, three zeros, big-endian length. */
+static void frame_header(unsigned char hdr[8], int stream, size_t n)
+{
+    hdr[0] = (unsigned char)stream;
+    hdr[1] = hdr[2] = hdr[3] = 0;
+    hdr[4] = (unsigned char)(n >> 24);
+    hdr[5] = (unsigned char)(n >> 16);
+    hdr[6] = (unsigned char)(n >> 8);
+    hdr[7] = (unsigned char)n;
+}
+
+void stdio_send_once(int fd, bool tty, const char *text)
+{
+    size_t n = strlen(text);
+    unsigned char hdr[8];
+    frame_header(hdr, 1, n);
+    struct iovec iov[2] = {{hdr, sizeof hdr}, {(void *)text, n}};
+    struct msghdr msg = {.msg_iov = tty ? iov + 1 : iov, .msg_iovlen = tty ? 1 : 2};
+    /* a new connection's buffer takes a short message whole; if not, the
+     * client hears only the end of its stream */
+    (void)sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
 static void client_send(struct client *c, int stream, const char *data, size_t n)
 {
     if ((stream == 1 && !c->out) || (stream == 2 && !c->err))
         return;
-    unsigned char hdr[8] = {(unsigned char)stream,
-                            0,
-                            0,
-                            0,
-                            (unsigned char)(n >> 24),
-                            (unsigned char)(n >> 16),
-                            (unsigned char)(n >> 8),
-                            (unsigned char)n};
+    unsigned char hdr[8];
+    frame_header(hdr, stream, n);
     size_t hn = c->io->tty ? 0 : sizeof hdr;
     if (c->pending.len == 0) {
         struct iovec iov[2] = {{hdr, hn}, {(void *)data, n}};
@@ -161,16 +178,16 @@ static void client_send(struct client *c, int stream, const char *data, size_t n
         if (done == hn + n)
             return;
         if (done < hn) {
-            buf_append(&c->pending, hdr + done, hn - done);
+            buf_put(&c->pending, hdr + done, hn - done);
             done = 0;
         } else {
             done -= hn;
         }
-        buf_append(&c->pending, data + done, n - done);
+        buf_put(&c->pending, data + done, n - done);
     } else {
         if (hn)
-            buf_append(&c->pending, hdr, hn);
-        buf_append(&c->pending, data, n);
+            buf_put(&c->pending, hdr, hn);
+        buf_put(&c->pending, data, n);
     }
     if (c->pending.len > CLIENT_BUF_MAX) {
         client_drop(c);
@@ -250,7 +267,7 @@ static bool client_input(struct client *c, const char *data, size_t n)
         out[o++] = (char)b;
     }
     if (o > 0 && c->in && io->in >= 0) {
-        buf_append(&io->in_pending, out, o);
+        buf_put(&io->in_pending, out, o);
         stdin_flush(io);
         if (io->in_pending.len > 0 && io->in_w == NULL)
             io->in_w =
@@ -297,7 +314,8 @@ static void on_client(struct pier_loop *l, struct pier_watch *w, uint32_t events
         return;
     }
     /* The process's output has ended and so has the client's input. */
-    if (c->io->out < 0 && c->io->err < 0 && !c->reading && c->pending.len == 0) {
+    if (c->io->out < 0 && c->io->err < 0 && !c->reading && c->pending.len == 0 &&
+        !c->io->hold_clients) {
         client_drop(c);
         return;
     }

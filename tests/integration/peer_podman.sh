@@ -254,7 +254,7 @@ EOF
     expect_contains "$screen" "23 87"
 
     # exec -it into it, in a second window
-    $tm new-window -t t "$(pm_cmdline) exec -it $(cid tty) sh; echo EXEC-EXIT=\$?; sleep 60"
+    $tm new-window -t t:1 "$(pm_cmdline) exec -it $(cid tty) sh; echo EXEC-EXIT=\$?; sleep 60"
     wait_for sh -c "$tm capture-pane -p -t t:1 | grep -q '^/ #'"
     $tm send-keys -t t:1 'exit 6' Enter
     wait_for sh -c "$tm capture-pane -p -t t:1 | grep -q '^EXEC-EXIT='"

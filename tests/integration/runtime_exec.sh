@@ -192,7 +192,7 @@ test_exec_missing_program_fails() {
     rc=0
     out=$(rt exec "$id" nosuchprog 2>&1) || rc=$?
     [ $rc -ne 0 ] || fail "exec of a program not in \$PATH succeeded"
-    expect_contains "$out" "\`nosuchprog\`: executable file not found in \$PATH" "error"
+    expect_contains "$out" "\"nosuchprog\": executable file not found in \$PATH" "error"
     # the container is unharmed
     expect_contains "$(rt state "$id")" '"status": "running"'
 }

@@ -198,7 +198,7 @@ test_args0_found_in_path() {
     expect_eq "$(run_out "$T/b" r1)" "b arg1" "program found in \$PATH"
     # the lookup is in the container, not on the host
     bundle_edit "$T/b" "c['process']['args']=['pier-runtime']; c['process']['env']=['PATH=$(dirname "$PIER_RUNTIME"):/bin']"
-    expect_fail 'pier-runtime`: executable file not found in $PATH' rt run -b "$T/b" "$(cid r2)"
+    expect_fail 'pier-runtime": executable file not found in $PATH' rt run -b "$T/b" "$(cid r2)"
     nothing_left "$(cid r2)"
 }
 

@@ -1,0 +1,154 @@
+/* ps (container ls): GET /containers/json, then docker's table. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "../lib/cleanup.h"
+#include "../lib/json.h"
+#include "cli.h"
+#include "filters.h"
+#include "fmt_container.h"
+#include "format.h"
+
+#define DEFAULT_TABLE                                                                              \
+    "table {{.ID}}\\t{{.Image}}\\t{{.Command}}\\t{{.RunningFor}}\\t{{.Status}}\\t{{.Ports}}\\t{{." \
+    "Names}}"
+
+#define RAW_FORMAT                                                                                 \
+    "container_id: {{.ID}}\nimage: {{.Image}}\ncommand: {{.Command}}\ncreated_at: "                \
+    "{{.CreatedAt}}\nstate: {{- pad .State 1 0}}\nstatus: {{- pad .Status 1 0}}\nnames: "          \
+    "{{.Names}}\nlabels: {{- pad .Labels 1 0}}\nports: {{- pad .Ports 1 0}}\n"
+
+/* formatter.NewContainerFormat */
+static void container_format(const char *source, bool quiet, bool size, struct buf *out)
+{
+    if (*source == '\0' || strcmp(source, "table") == 0) {
+        if (quiet) {
+            buf_puts(out, "{{.ID}}");
+            return;
+        }
+        buf_puts(out, DEFAULT_TABLE);
+        if (size)
+            buf_puts(out, "\\t{{.Size}}");
+        return;
+    }
+    if (strcmp(source, "raw") == 0) {
+        if (quiet) {
+            buf_puts(out, "container_id: {{.ID}}");
+            return;
+        }
+        buf_puts(out, RAW_FORMAT);
+        if (size)
+            buf_puts(out, "size: {{.Size}}\\n");
+        return;
+    }
+    buf_puts(out, quiet ? "{{.ID}}" : source);
+}
+
+static int run_ps(struct cli *cli, const char *path, struct flagset *fs)
+{
+    (void)path;
+    bool quiet = flag_bool(fs, "quiet");
+    bool size = flag_bool(fs, "size");
+    int64_t last = flag_int(fs, "last");
+    const char *format = flag_str(fs, "format");
+    if (flag_bool(fs, "latest") && last == -1)
+        last = 1;
+    /* a template that shows .Size asks for sizes, unless --size=false */
+    if (!quiet && !size && !flag_changed(fs, "size") && strstr(format, ".Size"))
+        size = true;
+
+    cleanup_buf struct buf q = BUF_INIT;
+    cleanup_buf struct buf filters = BUF_INIT;
+    filters_json(flag_get(fs, "filter"), &filters);
+    buf_puts(&q, "/containers/json");
+    char sep = '?';
+    if (flag_bool(fs, "all")) {
+        buf_printf(&q, "%call=1", sep);
+        sep = '&';
+    }
+    if (filters.len) {
+        buf_printf(&q, "%cfilters=", sep);
+        url_escape(filters.data, &q);
+        sep = '&';
+    }
+    if (last > 0) {
+        buf_printf(&q, "%climit=%lld", sep, (long long)last);
+        sep = '&';
+    }
+    if (size)
+        buf_printf(&q, "%csize=1", sep);
+
+    /* the template is checked before the daemon is asked */
+    cleanup_buf struct buf fmt = BUF_INIT;
+    container_format(format, quiet, size, &fmt);
+    struct fmt_ctx f;
+    pier_err_t err = NULL;
+    if (fmt_begin(&f, fmt.data, container_header(), &err) < 0) {
+        fmt_free(&f);
+        return cli_fail(&err);
+    }
+    struct api_resp r;
+    json_t *list;
+    if (api_call(cli, "GET", q.data, NULL, &r, &err) < 0 || api_json(&r, &list, &err) < 0) {
+        fmt_free(&f);
+        api_resp_free(&r);
+        return cli_fail(&err);
+    }
+    time_t now = time(NULL);
+    bool trunc = !flag_bool(fs, "no-trunc");
+    size_t i;
+    json_t *c;
+    int rc = 0;
+    json_array_foreach (list, i, c) {
+        cleanup_json json_t *row = container_row(c, trunc, now);
+        if (fmt_row(&f, row, &err) < 0) {
+            rc = cli_fail(&err);
+            break;
+        }
+    }
+    if (rc == 0 && fmt_end(&f, stdout, &err) < 0)
+        rc = cli_fail(&err);
+    fmt_free(&f);
+    api_resp_free(&r);
+    return rc;
+}
+
+#define TABLE_FORMAT_HELP                                                                          \
+    "Format output using a custom template:\n'table':            Print output in table format "    \
+    "with column headers (default)\n'table TEMPLATE':   Print output in table format using the "   \
+    "given Go template\n'json':             Print in JSON format\n'TEMPLATE':         Print "      \
+    "output using the given Go template.\nRefer to https://docs.docker.com/go/formatting/ for "    \
+    "more information about formatting output with templates"
+
+static struct flag ps_flags[] = {
+    {"all", 'a', FK_BOOL, NULL, "Show all containers (default shows just running)"},
+    {"filter", 'f', FK_LIST, "filter", "Filter output based on conditions provided",
+     .check = filter_check},
+    {"format", 0, FK_STRING, NULL, TABLE_FORMAT_HELP},
+    {"last", 'n', FK_INT, NULL, "Show n last created containers (includes all states)", "-1"},
+    {"latest", 'l', FK_BOOL, NULL, "Show the latest created container (includes all states)"},
+    {"no-trunc", 0, FK_BOOL, NULL, "Don't truncate output"},
+    {"quiet", 'q', FK_BOOL, NULL, "Only display container IDs"},
+    {"size", 's', FK_BOOL, NULL, "Display total file sizes"},
+    {NULL},
+};
+
+struct cmd cmd_ps = {
+    .use = "ls [OPTIONS]",
+    .aliases = "container ls, container list, container ps, ps",
+    .short_desc = "List containers",
+    .args = ARGS_NONE,
+    .flags = ps_flags,
+    .run = run_ps,
+};
+
+/* The top-level shortcut: "ps [OPTIONS]" in its usage line. */
+struct cmd cmd_ps_top = {
+    .use = "ps [OPTIONS]",
+    .aliases = "container ls, container list, container ps, ps",
+    .short_desc = "List containers",
+    .args = ARGS_NONE,
+    .flags = ps_flags,
+    .run = run_ps,
+};

@@ -1,0 +1,18 @@
+/* --filter key=value flags, as the API's "filters" query parameter. */
+#ifndef PIER_CLI_FILTERS_H
+#define PIER_CLI_FILTERS_H
+
+#include <stddef.h>
+
+#include "../lib/buf.h"
+#include "flags.h"
+
+/* The check of a filter flag's values: "bad format of filter (expected
+ * name=value)". */
+const char *filter_check(const char *value, char *msg, size_t cap);
+/* {"key":{"value":true},...}, keys sorted at both levels as Go's map
+ * marshalling has them; names lower-cased and both sides trimmed.  Empty
+ * (len 0) when no filter was given. */
+void filters_json(const struct flag *f, struct buf *out);
+
+#endif

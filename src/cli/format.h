@@ -1,0 +1,36 @@
+/* docker's formatter.Context: a list printed as a table (the `table`
+ * directive, aligned by a tabwriter, with a header made by running the
+ * template over the column names), as JSON lines, or through any Go
+ * template, one row per item. */
+#ifndef PIER_CLI_FORMAT_H
+#define PIER_CLI_FORMAT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "../lib/error.h"
+#include "../lib/gotmpl.h"
+#include "../lib/buf.h"
+
+struct fmt_ctx {
+    bool table;
+    bool json_lines; /* "json" or "{{json .}}": rows without template-only members */
+    struct gotmpl *tmpl;
+    char *final;    /* the template text after the table prefix and escapes */
+    json_t *header; /* column names, by field */
+    struct buf rows;
+};
+
+/* format: "table ...", "json", or a template.  header: field -> column
+ * name (stolen).  Errors are docker's "template parsing error: ...". */
+int fmt_begin(struct fmt_ctx *f, const char *format, json_t *header, pier_err_t *err);
+int fmt_row(struct fmt_ctx *f, json_t *row, pier_err_t *err);
+/* Write everything to out (a table is aligned first). */
+int fmt_end(struct fmt_ctx *f, FILE *out, pier_err_t *err);
+void fmt_free(struct fmt_ctx *f);
+
+/* The header of `.Label "com.example.some-label"`: "some label". */
+void fmt_label_header(const char *label, char *out, size_t cap);
+
+#endif

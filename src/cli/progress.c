@@ -1,0 +1,115 @@
+/* The JSON progress stream of pull and import (jsonmessage): each message
+ * a line "ID: Status" (no bars: pier writes it as docker does when the
+ * output is not a terminal); an error message ends it. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/cleanup.h"
+#include "cli.h"
+#include "progress.h"
+#include "ref.h"
+
+/* One message; -1 when it carries an error. */
+static int show(const char *line, size_t n, FILE *out, bool quiet, struct buf *aux, pier_err_t *err)
+{
+    json_t *j = json_loadb(line, n, 0, NULL);
+    if (j == NULL)
+        return 0;
+    const char *emsg =
+        json_string_value(json_object_get(json_object_get(j, "errorDetail"), "message"));
+    if (emsg == NULL)
+        emsg = json_string_value(json_object_get(j, "error"));
+    if (emsg) {
+        pier_error(err, 0, "%s", emsg);
+        json_decref(j);
+        return -1;
+    }
+    json_t *ax = json_object_get(j, "aux");
+    if (ax && aux) {
+        /* import reports nothing else worth keeping */
+        buf_free(aux);
+        json_t *id = json_object_get(ax, "ID");
+        if (json_is_string(id))
+            buf_puts(aux, json_string_value(id));
+    }
+    const char *status = json_string_value(json_object_get(j, "status"));
+    const char *id = json_string_value(json_object_get(j, "id"));
+    const char *stream = json_string_value(json_object_get(j, "stream"));
+    if (!quiet) {
+        if (stream)
+            fputs(stream, out);
+        else if (status) {
+            if (id && *id)
+                fprintf(out, "%s: ", id);
+            fprintf(out, "%s\n", status);
+        }
+    }
+    json_decref(j);
+    return 0;
+}
+
+int progress_display(struct api_stream *s, FILE *out, bool quiet, struct buf *aux, pier_err_t *err)
+{
+    char chunk[16384];
+    struct buf line = BUF_INIT;
+    line.max = 4 * 1024 * 1024;
+    int rc = 0;
+    for (;;) {
+        ssize_t r = http_read_body(&s->conn, &s->resp, chunk, sizeof chunk, err);
+        if (r < 0) {
+            rc = -1;
+            break;
+        }
+        if (r == 0)
+            break;
+        buf_put(&line, chunk, (size_t)r);
+        if (line.failed) {
+            rc = pier_error(err, 0, "progress message too long");
+            break;
+        }
+        char *start = line.data, *nl;
+        while ((nl = memchr(start, '\n', line.len - (size_t)(start - line.data))) != NULL) {
+            if (show(start, (size_t)(nl - start), out, quiet, aux, err) < 0) {
+                rc = -1;
+                break;
+            }
+            start = nl + 1;
+        }
+        if (rc < 0)
+            break;
+        size_t rest = line.len - (size_t)(start - line.data);
+        memmove(line.data, start, rest);
+        line.len = rest;
+    }
+    if (rc == 0 && line.len > 0 && show(line.data, line.len, out, quiet, aux, err) < 0)
+        rc = -1;
+    fflush(out);
+    buf_free(&line);
+    return rc;
+}
+
+int pull_image(struct cli *cli, const char *image, const char *platform, bool quiet,
+               pier_err_t *err)
+{
+    struct ref r;
+    char msg[256];
+    if (ref_parse(image, &r, msg, sizeof msg) < 0)
+        return pier_error(err, 0, "%s", msg);
+    ref_default_tag(&r);
+    cleanup_buf struct buf q = BUF_INIT;
+    buf_puts(&q, "/images/create?fromImage=");
+    url_escape(r.name, &q);
+    if (platform && *platform) {
+        buf_puts(&q, "&platform=");
+        url_escape(platform, &q);
+    }
+    buf_puts(&q, "&tag=");
+    url_escape(r.digest[0] ? r.digest : r.tag, &q);
+    struct api_stream s;
+    if (api_stream_open(cli, "POST", q.data, NULL, -1, NULL, &s, err) < 0)
+        return -1;
+    int rc = progress_display(&s, stderr, quiet, NULL, err);
+    api_stream_close(&s);
+    return rc;
+}

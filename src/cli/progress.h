@@ -1,0 +1,17 @@
+/* Pull and import progress (docker's jsonmessage stream). */
+#ifndef PIER_CLI_PROGRESS_H
+#define PIER_CLI_PROGRESS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "cli.h"
+
+/* Print each message of the stream; an error message becomes the error.
+ * aux, when given, receives the last aux.ID. */
+int progress_display(struct api_stream *s, FILE *out, bool quiet, struct buf *aux, pier_err_t *err);
+/* POST /images/create?fromImage=NAME&tag=TAG, progress on stderr. */
+int pull_image(struct cli *cli, const char *image, const char *platform, bool quiet,
+               pier_err_t *err);
+
+#endif

@@ -1,0 +1,403 @@
+#include "stream.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "../lib/cleanup.h"
+#include "cli.h"
+
+int demux_feed(struct demux *d, const char *p, size_t n, demux_emit emit, void *ctx,
+               pier_err_t *err)
+{
+    while (n > 0) {
+        if (d->left == 0 && d->hlen < 8) {
+            size_t take = 8 - d->hlen < n ? 8 - d->hlen : n;
+            memcpy(d->hdr + d->hlen, p, take);
+            d->hlen += take;
+            p += take;
+            n -= take;
+            if (d->hlen < 8)
+                return 0;
+            d->stream = d->hdr[0];
+            d->left = (uint32_t)d->hdr[4] << 24 | (uint32_t)d->hdr[5] << 16 |
+                      (uint32_t)d->hdr[6] << 8 | d->hdr[7];
+            if (d->stream > 3)
+                return pier_error(err, 0, "Unrecognized input header: %d", d->stream);
+            d->syserr_len = 0;
+            if (d->left == 0) {
+                d->hlen = 0;
+                if (d->stream == 3)
+                    return pier_error(err, 0, "error from daemon in stream: ");
+            }
+            continue;
+        }
+        size_t take = d->left < n ? d->left : n;
+        if (d->stream == 3) {
+            size_t room = sizeof d->syserr - 1 - d->syserr_len;
+            size_t c = take < room ? take : room;
+            memcpy(d->syserr + d->syserr_len, p, c);
+            d->syserr_len += c;
+        } else if (emit(ctx, d->stream, p, take) < 0) {
+            return pier_error(err, errno, "write");
+        }
+        p += take;
+        n -= take;
+        d->left -= (uint32_t)take;
+        if (d->left == 0) {
+            d->hlen = 0;
+            if (d->stream == 3) {
+                d->syserr[d->syserr_len] = '\0';
+                return pier_error(err, 0, "error from daemon in stream: %s", d->syserr);
+            }
+        }
+    }
+    return 0;
+}
+
+int escape_parse(const char *spec, struct escape *e)
+{
+    memset(e, 0, sizeof e->keys);
+    e->nkeys = 0;
+    e->pos = 0;
+    char t[256];
+    snprintf(t, sizeof t, "%s", spec);
+    char *save = NULL;
+    for (char *k = strtok_r(t, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
+        if (e->nkeys == sizeof e->keys)
+            return -1;
+        size_t l = strlen(k);
+        if (l == 1) {
+            e->keys[e->nkeys++] = (unsigned char)k[0];
+            continue;
+        }
+        if (l == 6 && strncasecmp(k, "ctrl-", 5) == 0) {
+            char c = k[5];
+            if (c >= 'a' && c <= 'z')
+                e->keys[e->nkeys++] = (unsigned char)(c - 'a' + 1);
+            else if (c >= 'A' && c <= 'Z')
+                e->keys[e->nkeys++] = (unsigned char)(c - 'A' + 1);
+            else if (c == '@')
+                e->keys[e->nkeys++] = 0;
+            else if (c == '[')
+                e->keys[e->nkeys++] = 27;
+            else if (c == '\\')
+                e->keys[e->nkeys++] = 28;
+            else if (c == ']')
+                e->keys[e->nkeys++] = 29;
+            else if (c == '^')
+                e->keys[e->nkeys++] = 30;
+            else if (c == '_')
+                e->keys[e->nkeys++] = 31;
+            else
+                return -1;
+            continue;
+        }
+        return -1;
+    }
+    return e->nkeys ? 0 : -1;
+}
+
+ssize_t escape_filter(struct escape *e, char *buf, size_t n, size_t cap)
+{
+    if (e == NULL || e->nkeys == 0)
+        return (ssize_t)n;
+    if (n != 1 || (unsigned char)buf[0] != e->keys[e->pos]) {
+        /* not (the next) escape key: what was held back goes first */
+        if (e->pos > 0) {
+            if (n + e->pos > cap)
+                n = cap - e->pos;
+            memmove(buf + e->pos, buf, n);
+            memcpy(buf, e->keys, e->pos);
+            n += e->pos;
+            e->pos = 0;
+        }
+        return (ssize_t)n;
+    }
+    if (e->pos == e->nkeys - 1) {
+        e->pos = 0;
+        return -1;
+    }
+    e->pos++;
+    return 0;
+}
+
+/* --- signals ---------------------------------------------------------------- */
+
+static int sigpipe_fds[2] = {-1, -1};
+static bool caught[65];
+
+static void on_sig(int sig)
+{
+    int saved = errno;
+    unsigned char c = (unsigned char)sig;
+    if (sigpipe_fds[1] >= 0 && write(sigpipe_fds[1], &c, 1) < 0) {
+        /* the pipe is full: the signal is dropped, as a busy channel drops it */
+    }
+    errno = saved;
+}
+
+void sig_catch(bool all, bool winch)
+{
+    if (sigpipe_fds[0] < 0 && pipe2(sigpipe_fds, O_CLOEXEC | O_NONBLOCK) < 0)
+        return;
+    struct sigaction sa = {.sa_handler = on_sig, .sa_flags = SA_RESTART};
+    sigemptyset(&sa.sa_mask);
+    for (int s = 1; s < 32; s++) {
+        if (s == SIGKILL || s == SIGSTOP || s == SIGCHLD || s == SIGPIPE || s == SIGURG)
+            continue;
+        if (!all && !(winch && s == SIGWINCH))
+            continue;
+        if (sigaction(s, &sa, NULL) == 0)
+            caught[s] = true;
+    }
+}
+
+void sig_release(void)
+{
+    struct sigaction sa = {.sa_handler = SIG_DFL};
+    sigemptyset(&sa.sa_mask);
+    for (int s = 1; s < 32; s++)
+        if (caught[s]) {
+            sigaction(s, &sa, NULL);
+            caught[s] = false;
+        }
+}
+
+int sig_fd(void)
+{
+    return sigpipe_fds[0];
+}
+
+int sig_next(void)
+{
+    unsigned char c;
+    if (sigpipe_fds[0] < 0 || read(sigpipe_fds[0], &c, 1) != 1)
+        return 0;
+    return c;
+}
+
+/* --- terminal --------------------------------------------------------------- */
+
+static struct termios saved_termios;
+static bool term_is_raw;
+
+void term_restore(void)
+{
+    if (term_is_raw) {
+        tcsetattr(0, TCSANOW, &saved_termios);
+        term_is_raw = false;
+    }
+}
+
+/* A signal that ends us while the terminal is raw: restore it first. */
+static void on_fatal(int sig)
+{
+    if (term_is_raw)
+        tcsetattr(0, TCSANOW, &saved_termios);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void guard_fatal_signals(void)
+{
+    static const int sigs[] = {SIGTERM, SIGHUP, SIGINT, SIGQUIT};
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        if (caught[sigs[i]])
+            continue; /* forwarded to the container instead */
+        struct sigaction sa = {.sa_handler = on_fatal, .sa_flags = SA_RESETHAND};
+        sigemptyset(&sa.sa_mask);
+        sigaction(sigs[i], &sa, NULL);
+    }
+}
+
+int term_raw(void)
+{
+    if (term_is_raw)
+        return 0;
+    if (getenv("NORAW") && *getenv("NORAW"))
+        return 0;
+    if (!isatty(0) || tcgetattr(0, &saved_termios) < 0)
+        return 0;
+    struct termios t = saved_termios;
+    t.c_iflag &= ~(unsigned)(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON);
+    t.c_oflag &= ~(unsigned)OPOST;
+    t.c_lflag &= ~(unsigned)(ECHO | ECHONL | ICANON | ISIG | IEXTEN);
+    t.c_cflag &= ~(unsigned)(CSIZE | PARENB);
+    t.c_cflag |= CS8;
+    t.c_cc[VMIN] = 1;
+    t.c_cc[VTIME] = 0;
+    if (tcsetattr(0, TCSANOW, &t) < 0)
+        return -1;
+    term_is_raw = true;
+    guard_fatal_signals();
+    static bool registered;
+    if (!registered) {
+        atexit(term_restore);
+        registered = true;
+    }
+    return 0;
+}
+
+void term_size(int fd, unsigned *rows, unsigned *cols)
+{
+    struct winsize ws;
+    *rows = *cols = 0;
+    if (ioctl(fd, TIOCGWINSZ, &ws) == 0) {
+        *rows = ws.ws_row;
+        *cols = ws.ws_col;
+    }
+}
+
+/* --- the copy loop -------------------------------------------------------- */
+
+static int write_fd(int fd, const char *p, size_t n)
+{
+    if (fd == 1)
+        fflush(stdout);
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0 && errno == EAGAIN) {
+            struct pollfd pf = {.fd = fd, .events = POLLOUT};
+            poll(&pf, 1, -1);
+            continue;
+        }
+        if (w < 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static int emit_std(void *ctx, int stream, const char *data, size_t len)
+{
+    struct stream *s = ctx;
+    if (stream == 2) {
+        if (!s->err)
+            return 0;
+        return write_fd(2, data, len);
+    }
+    if (!s->out)
+        return 0;
+    return write_fd(1, data, len);
+}
+
+static int handle_output(struct stream *s, struct demux *d, const char *buf, size_t n,
+                         pier_err_t *err)
+{
+    if (s->tty) {
+        if (s->out && write_fd(1, buf, n) < 0) {
+            if (errno == EPIPE) {
+                signal(SIGPIPE, SIG_DFL);
+                raise(SIGPIPE);
+            }
+            return pier_error(err, errno, "write");
+        }
+        return 0;
+    }
+    return demux_feed(d, buf, n, emit_std, s, err);
+}
+
+#define IO_BUF 32768
+
+int stream_run(struct stream *s, pier_err_t *err)
+{
+    struct demux d = {0};
+    cleanup_free char *buf = malloc(IO_BUF);
+    cleanup_free char *inbuf = malloc(IO_BUF + 32);
+    if (buf == NULL || inbuf == NULL)
+        return pier_error(err, ENOMEM, "stream");
+    if (s->npre > 0 && handle_output(s, &d, s->pre, s->npre, err) < 0)
+        return -1;
+    bool in_open = s->in_fd >= 0, out_open = true;
+    bool want_out = s->out || s->err;
+    size_t pending = 0, pending_off = 0;
+    int flags = fcntl(s->conn, F_GETFL);
+    fcntl(s->conn, F_SETFL, flags | O_NONBLOCK);
+    for (;;) {
+        if (!want_out && !in_open)
+            return 0;
+        struct pollfd pf[3];
+        int n = 0, ic = -1, ii = -1, is = -1;
+        pf[n] = (struct pollfd){.fd = s->conn, .events = 0};
+        if (out_open)
+            pf[n].events |= POLLIN;
+        if (pending > 0)
+            pf[n].events |= POLLOUT;
+        ic = n++;
+        if (in_open && pending == 0) {
+            pf[n] = (struct pollfd){.fd = s->in_fd, .events = POLLIN};
+            ii = n++;
+        }
+        if (sig_fd() >= 0) {
+            pf[n] = (struct pollfd){.fd = sig_fd(), .events = POLLIN};
+            is = n++;
+        }
+        if (poll(pf, (nfds_t)n, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            return pier_error(err, errno, "poll");
+        }
+        if (is >= 0 && (pf[is].revents & POLLIN)) {
+            int sig;
+            while ((sig = sig_next()) > 0)
+                if (s->on_signal)
+                    s->on_signal(s->ctx, sig);
+        }
+        if (pf[ic].revents & (POLLIN | POLLHUP | POLLERR)) {
+            ssize_t r = read(s->conn, buf, IO_BUF);
+            if (r < 0 && errno != EAGAIN && errno != EINTR) {
+                if (errno == ECONNRESET)
+                    return 0;
+                return pier_error(err, errno, "read from the daemon");
+            }
+            if (r == 0)
+                return 0; /* the output ended: the container's stream is done */
+            if (r > 0 && handle_output(s, &d, buf, (size_t)r, err) < 0)
+                return -1;
+        }
+        if (pending > 0 && (pf[ic].revents & POLLOUT)) {
+            ssize_t w = send(s->conn, inbuf + pending_off, pending, MSG_NOSIGNAL);
+            if (w < 0 && errno != EAGAIN && errno != EINTR) {
+                /* the daemon stopped reading; output will tell why */
+                pending = 0;
+                in_open = false;
+            } else if (w > 0) {
+                pending -= (size_t)w;
+                pending_off += (size_t)w;
+            }
+        }
+        if (ii >= 0 && (pf[ii].revents & (POLLIN | POLLHUP | POLLERR))) {
+            ssize_t r = read(s->in_fd, inbuf, IO_BUF);
+            if (r < 0 && (errno == EINTR || errno == EAGAIN))
+                continue;
+            if (r <= 0) {
+                /* stdin ended: half-close, and keep reading the output */
+                in_open = false;
+                if (s->tty)
+                    term_restore();
+                shutdown(s->conn, SHUT_WR);
+                continue;
+            }
+            ssize_t keep = escape_filter(s->escape, inbuf, (size_t)r, IO_BUF + 32);
+            if (keep < 0) {
+                term_restore();
+                return 1;
+            }
+            pending = (size_t)keep;
+            pending_off = 0;
+        }
+    }
+}

@@ -1,0 +1,5 @@
+exec
+web
+sh
+-c
+echo in-exec; exit 7

@@ -1,0 +1,4 @@
+images
+--format
+{{.Repository}}:{{.Tag}} {{.ID}} {{.Size}}
+busybox

@@ -1,0 +1,3 @@
+info
+--format
+{{.ServerVersion}} {{.Driver}} {{.OSType}} {{json .Plugins.Volume}}

@@ -1,0 +1,6 @@
+container
+inspect
+-f
+{{.Name}} {{.State.Status}} {{json .Config.Labels}}
+web
+idle

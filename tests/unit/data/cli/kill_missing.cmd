@@ -1,0 +1,4 @@
+kill
+-s
+KILL
+nosuch

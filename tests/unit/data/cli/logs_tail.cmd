@@ -1,0 +1,5 @@
+logs
+-t
+--tail
+1
+web

@@ -1,0 +1,4 @@
+ps
+-a
+--format
+{{.Names}} {{.State}} {{json .Labels}}

@@ -1,0 +1,3 @@
+rename
+nosuch
+x

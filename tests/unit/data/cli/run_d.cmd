@@ -1,0 +1,6 @@
+run
+-d
+--name
+rd
+busybox
+true

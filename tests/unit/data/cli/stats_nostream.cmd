@@ -1,0 +1,5 @@
+stats
+--no-stream
+--format
+{{.Name}} {{.PIDs}} {{.MemPerc}} {{.NetIO}} {{.BlockIO}}
+web

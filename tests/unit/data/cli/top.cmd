@@ -1,0 +1,4 @@
+top
+web
+-o
+pid,comm

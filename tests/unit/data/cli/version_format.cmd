@@ -1,0 +1,3 @@
+version
+--format
+{{.Server.Version}} {{.Server.APIVersion}} {{(index .Server.Components 0).Name}}
