@@ -128,27 +128,32 @@ void h_images_create(struct api_req *r)
 
 /* ---- list ---- */
 
-struct image_row {
-    json_t *row;
-    struct img_store *store;
-};
-
-static bool by_reference(const char *pattern, void *data)
+static bool tag_matches(const char *pattern, void *data)
 {
-    json_t *row = data;
+    const char *tag = data;
+    char repo[512];
+    const char *colon = strrchr(tag, ':');
+    snprintf(repo, sizeof repo, "%.*s", colon ? (int)(colon - tag) : (int)strlen(tag), tag);
+    return fnmatch(pattern, tag, 0) == 0 || fnmatch(pattern, repo, 0) == 0;
+}
+
+/* As docker's: a reference filter keeps, of each image, only the names it
+ * matches; an image none of whose names match goes. */
+static bool keep_matching_tags(json_t *filters, json_t *row)
+{
+    if (!pier_filters_has(filters, "reference"))
+        return true;
+    json_t *kept = json_array();
     size_t i;
     json_t *t;
     json_array_foreach (json_object_get(row, "RepoTags"), i, t) {
         const char *tag = json_string_value(t);
-        if (tag == NULL)
-            continue;
-        char repo[512];
-        const char *colon = strrchr(tag, ':');
-        snprintf(repo, sizeof repo, "%.*s", colon ? (int)(colon - tag) : (int)strlen(tag), tag);
-        if (fnmatch(pattern, tag, 0) == 0 || fnmatch(pattern, repo, 0) == 0)
-            return true;
+        if (tag && pier_filters_any(filters, "reference", tag_matches, (void *)tag))
+            json_array_append(kept, t);
     }
-    return false;
+    bool any = json_array_size(kept) > 0;
+    json_object_set_new(row, "RepoTags", kept);
+    return any;
 }
 
 static bool by_dangling(const char *v, void *data)
@@ -211,11 +216,11 @@ void h_images_list(struct api_req *r)
                 json_object_set(row, "CreatedText", json_object_get(mine, "Created"));
             }
             struct created_ref before = {store, row, true}, since = {store, row, false};
-            bool ok = pier_filters_any(filters, "reference", by_reference, row) &&
-                      pier_filters_any(filters, "dangling", by_dangling, row) &&
+            bool ok = pier_filters_any(filters, "dangling", by_dangling, row) &&
                       pier_filters_labels(filters, "label", json_object_get(row, "Labels")) &&
                       pier_filters_any(filters, "before", by_created, &before) &&
-                      pier_filters_any(filters, "since", by_created, &since);
+                      pier_filters_any(filters, "since", by_created, &since) &&
+                      keep_matching_tags(filters, row);
             json_object_del(row, "CreatedText");
             if (ok)
                 json_array_append(kept, row);

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -447,7 +448,6 @@ static json_t *network_settings(const struct container *c)
 
 json_t *engine_inspect(struct engine *e, struct container *c, bool size)
 {
-    (void)size;
     char dir[PATH_MAX], run[PATH_MAX], log[PATH_MAX], p1[PATH_MAX], p2[PATH_MAX], p3[PATH_MAX];
     ct_dir(c, dir, sizeof dir);
     ct_run_dir(c, run, sizeof run);
@@ -455,6 +455,10 @@ json_t *engine_inspect(struct engine *e, struct container *c, bool size)
     snprintf(p1, sizeof p1, "%s/resolv.conf", dir);
     snprintf(p2, sizeof p2, "%s/hostname", dir);
     snprintf(p3, sizeof p3, "%s/hosts", dir);
+    char merged[PATH_MAX + 16], upper[PATH_MAX + 16], work[PATH_MAX + 16];
+    snprintf(merged, sizeof merged, "%s/rootfs", dir);
+    snprintf(upper, sizeof upper, "%s/upper", dir);
+    snprintf(work, sizeof work, "%s/work", dir);
     json_t *argv = command_argv(c);
     json_t *path = json_array_size(argv) ? json_incref(json_array_get(argv, 0)) : json_string("");
     json_array_remove(argv, 0);
@@ -468,10 +472,11 @@ json_t *engine_inspect(struct engine *e, struct container *c, bool size)
         "Image", c->image_id ? c->image_id : "", "ResolvConfPath", p1, "HostnamePath", p2,
         "HostsPath", p3, "LogPath", log, "Name", name, "RestartCount", c->restart_count, "Driver",
         "overlay2", "Platform", "linux", "MountLabel", "", "ProcessLabel", "", "AppArmorProfile",
-        "", "ExecIDs", execs, "HostConfig", c->host, "GraphDriver", "Data", "MergedDir", dir,
-        "UpperDir", dir, "WorkDir", dir, "Name", "overlay2", "Mounts", mounts_json(c), "Config",
+        "", "ExecIDs", execs, "HostConfig", c->host, "GraphDriver", "Data", "MergedDir", merged,
+        "UpperDir", upper, "WorkDir", work, "Name", "overlay2", "Mounts", mounts_json(c), "Config",
         c->config, "NetworkSettings", network_settings(c));
-    (void)e;
+    if (size)
+        ct_add_sizes(e, c, j);
     return j;
 }
 
@@ -504,9 +509,17 @@ static bool by_id(const char *v, void *c)
     return strncmp(((struct container *)c)->id, v, strlen(v)) == 0;
 }
 
+/* a regular expression, as docker's, against the name with its slash */
 static bool by_name(const char *v, void *c)
 {
-    return strstr(((struct container *)c)->name, v[0] == '/' ? v + 1 : v) != NULL;
+    char name[300];
+    snprintf(name, sizeof name, "/%s", ((struct container *)c)->name);
+    regex_t re;
+    if (regcomp(&re, v, REG_EXTENDED | REG_NOSUB) != 0)
+        return false;
+    bool match = regexec(&re, name, 0, NULL, 0) == 0;
+    regfree(&re);
+    return match;
 }
 
 static bool by_status(const char *v, void *data)
@@ -581,7 +594,6 @@ static int newest_first(const void *a, const void *b)
 int engine_list(struct engine *e, bool all, json_t *filters, int limit, bool size, json_t **out,
                 pier_err_t *err)
 {
-    (void)size;
     if (pier_filters_check(filters, list_filters, err) < 0)
         return -1;
     size_t n = 0;
@@ -601,7 +613,10 @@ int engine_list(struct engine *e, bool all, json_t *filters, int limit, bool siz
             continue;
         if (filters && !filter_match(e, c, filters))
             continue;
-        json_array_append_new(arr, summary(c));
+        json_t *row = summary(c);
+        if (size)
+            ct_add_sizes(e, c, row);
+        json_array_append_new(arr, row);
         if (limit > 0 && (int)json_array_size(arr) >= limit)
             break;
     }

@@ -68,6 +68,8 @@ struct engine {
 };
 
 /* paths */
+/* SizeRw and SizeRootFs, into o */
+void ct_add_sizes(struct engine *e, const struct container *c, json_t *o);
 void ct_dir(const struct container *c, char *buf, size_t cap);     /* data-root/containers/<id> */
 void ct_run_dir(const struct container *c, char *buf, size_t cap); /* exec-root/containers/<id> */
 void ct_log_path(const struct container *c, char *buf, size_t cap);

@@ -408,6 +408,10 @@ void engine_start(struct engine *e, struct container *c, engine_done_fn done, vo
         c->restart_timer = NULL;
     }
     c->stopped_by_user = false;
+    /* No shim runs it now, so what the runtime still holds of it is stale:
+     * a shim killed with its container (a reboot's leftovers are gone
+     * already). */
+    rt_delete(e->rt_root, c->id, true, NULL);
     if (rootfs_mount(e, c, &err) < 0 || etc_files(e, c, &err) < 0 || write_bundle(e, c, &err) < 0 ||
         shim_launch(e, c, &err) < 0) {
         start_failed(op, err);
@@ -447,6 +451,7 @@ int engine_attach(struct engine *e, struct container *c, int fd, bool in, bool o
                   const char *keys, pier_err_t *err)
 {
     (void)e;
+    ct_event(c, "attach", NULL);
     if (c->shim != NULL && c->state != C_CREATED)
         return send_attach(c, fd, in, out, err_, keys, err);
     if (c->state == C_CREATED || (c->state == C_EXITED && !c->has_started) || c->shim != NULL) {
@@ -518,6 +523,7 @@ static void stop_exited(void *data, int code, const char *error)
     struct stop_op *op = data;
     if (op->timer)
         pier_timer_del(op->timer);
+    ct_event(op->c, "stop", NULL);
     op->done(op->data, NULL);
     free(op);
 }
@@ -588,6 +594,15 @@ struct restart_op {
     void *data;
 };
 
+static void restart_started_again(void *data, pier_err_t err)
+{
+    struct restart_op *op = data;
+    if (err == NULL)
+        ct_event(op->c, "restart", NULL);
+    op->done(op->data, err);
+    free(op);
+}
+
 static void restart_stopped(void *data, pier_err_t err)
 {
     struct restart_op *op = data;
@@ -597,8 +612,7 @@ static void restart_stopped(void *data, pier_err_t err)
         return;
     }
     pier_error_free(&err);
-    engine_start(op->e, op->c, op->done, op->data);
-    free(op);
+    engine_start(op->e, op->c, restart_started_again, op);
 }
 
 void engine_restart(struct engine *e, struct container *c, int timeout, engine_done_fn done,

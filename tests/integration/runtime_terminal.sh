@@ -3,6 +3,7 @@
 # master; and `run` in the foreground on a real terminal (tmux).
 
 . "$TOP/tests/lib/oci.sh"
+. "$TOP/tests/lib/tmux.sh"
 
 CONSOLE_PY=$TOP/tests/lib/console.py
 
@@ -92,21 +93,13 @@ test_exec_tty_with_console_socket() {
     expect_fail "exec with a terminal needs --console-socket" rt exec -t -d "$id" true
 }
 
-# tmux on a server of this test's own.
-tm() { tmux -L "pier-test-$TEST_TAG" "$@"; }
-
-# screen_has TEXT: the tmux pane shows TEXT.
-screen_has() {
-    tm capture-pane -p -t t | grep -qF -- "$1"
-}
-
 test_run_foreground_terminal_under_tmux() {
     command -v tmux >/dev/null || fail "tmux is not installed"
     make_bundle "$T/b" sh
     bundle_edit "$T/b" "c['process']['terminal']=True; c['process']['env'].append('PS1=ctr\$ ')"
     local id
     id=$(cid fg)
-    on_exit tmux -L "pier-test-$TEST_TAG" kill-server
+    on_exit tmux_cleanup
     tm new-session -d -s t -x 120 -y 40 \
         "'$PIER_RUNTIME' --root '$ROOT' run -b '$T/b' '$id'; echo \$? > '$T/rc'; sleep 100"
     wait_for screen_has 'ctr$'

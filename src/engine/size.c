@@ -1,0 +1,75 @@
+/* A container's sizes, as `ps -s` and `inspect --size` show them: what it
+ * wrote (its overlay's upper layer) and that plus its image. */
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../image/image.h"
+#include "../lib/cleanup.h"
+#include "../lib/json.h"
+#include "internal.h"
+
+/* nftw has no user data: one walk at a time, on pierd's only thread. */
+static struct {
+    long long total;
+    ino_t *seen; /* inodes with several links, counted once */
+    size_t n, cap;
+} walk;
+
+static bool seen_before(ino_t ino)
+{
+    for (size_t i = 0; i < walk.n; i++)
+        if (walk.seen[i] == ino)
+            return true;
+    if (walk.n == walk.cap) {
+        size_t cap = walk.cap ? walk.cap * 2 : 64;
+        ino_t *v = realloc(walk.seen, cap * sizeof *v);
+        if (v == NULL)
+            return false;
+        walk.seen = v;
+        walk.cap = cap;
+    }
+    walk.seen[walk.n++] = ino;
+    return false;
+}
+
+static int add_entry(const char *path, const struct stat *st, int type, struct FTW *f)
+{
+    (void)path;
+    (void)f;
+    /* docker counts the files' sizes, not the directories' */
+    if (type == FTW_F || type == FTW_SL) {
+        if (st->st_nlink > 1 && seen_before(st->st_ino))
+            return 0;
+        walk.total += st->st_size;
+    }
+    return 0;
+}
+
+static long long size_rw(const struct container *c)
+{
+    char dir[PATH_MAX];
+    ct_dir(c, dir, sizeof dir);
+    strcat(dir, "/upper");
+    walk.total = 0;
+    walk.n = 0;
+    nftw(dir, add_entry, 32, FTW_PHYS | FTW_MOUNT);
+    free(walk.seen);
+    walk.seen = NULL;
+    walk.cap = 0;
+    return walk.total;
+}
+
+void ct_add_sizes(struct engine *e, const struct container *c, json_t *o)
+{
+    long long rw = size_rw(c), image = 0;
+    cleanup_json json_t *img = NULL;
+    pier_err_t err = NULL;
+    if (c->image_id && img_inspect(e->images, c->image_id, &img, &err) == 0)
+        image = json_integer_value(json_object_get(img, "Size"));
+    pier_error_free(&err);
+    json_object_set_new(o, "SizeRw", json_integer(rw));
+    json_object_set_new(o, "SizeRootFs", json_integer(rw + image));
+}
