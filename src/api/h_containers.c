@@ -140,14 +140,8 @@ static void wait_fired(void *data, int code, const char *error)
     json_t *j = json_pack("{s:i}", "StatusCode", code);
     json_object_set_new(j, "Error",
                         error && *error ? json_pack("{s:s}", "Message", error) : json_null());
-    char *text = json_dumps(j, JSON_COMPACT);
+    api_stream_json_line(w->s, j);
     json_decref(j);
-    if (text) {
-        size_t n = strlen(text);
-        text[n] = '\n';
-        api_stream_write(w->s, text, n + 1);
-        free(text);
-    }
     api_stream_end(w->s);
 }
 

@@ -67,14 +67,8 @@ static void tick(struct pier_loop *l, struct pier_watch *w, uint32_t ev, void *d
         op_free(op);
         return;
     }
-    char *text = json_dumps(j, JSON_COMPACT);
+    api_stream_json_line(op->s, j);
     json_decref(j);
-    if (text) {
-        size_t n = strlen(text);
-        text[n] = '\n';
-        api_stream_write(op->s, text, n + 1);
-        free(text);
-    }
 }
 
 static void stream_closed(void *data)

@@ -70,13 +70,7 @@ static void events_closed(void *data)
 static void events_one(void *data, json_t *ev)
 {
     struct events_stream *x = data;
-    char *text = json_dumps(ev, JSON_COMPACT);
-    if (text == NULL)
-        return;
-    size_t n = strlen(text);
-    text[n] = '\n';
-    api_stream_write(x->s, text, n + 1);
-    free(text);
+    api_stream_json_line(x->s, ev);
 }
 
 static void events_until(struct pier_loop *l, struct pier_watch *w, uint32_t ev, void *data)

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/jsonstr.h"
+
 static const struct api_route routes[] = {
     {"GET", "/_ping", h_ping, 0},
     {"HEAD", "/_ping", h_ping, 0},
@@ -38,17 +40,6 @@ static const struct api_route routes[] = {
     {"DELETE", "/images/{*}", h_images_remove, 0},
 };
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* MHD gives the path still percent-encoded. */
 static char *decode(const char *s, size_t n)
 {
@@ -57,8 +48,9 @@ static char *decode(const char *s, size_t n)
         return NULL;
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
-        if (s[i] == '%' && i + 2 < n + 1 && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-            out[o++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+        if (s[i] == '%' && i + 2 < n + 1 && pier_hexval(s[i + 1]) >= 0 &&
+            pier_hexval(s[i + 2]) >= 0) {
+            out[o++] = (char)(pier_hexval(s[i + 1]) * 16 + pier_hexval(s[i + 2]));
             i += 2;
         } else {
             out[o++] = s[i];

@@ -335,6 +335,18 @@ size_t api_stream_write(struct api_stream *s, const void *p, size_t n)
     return s->len - s->off;
 }
 
+size_t api_stream_json_line(struct api_stream *s, json_t *j)
+{
+    char *text = json_dumps(j, JSON_COMPACT);
+    if (text == NULL)
+        return 0;
+    size_t n = strlen(text);
+    text[n] = '\n'; /* over the NUL: the n + 1 bytes are ours */
+    size_t r = api_stream_write(s, text, n + 1);
+    free(text);
+    return r;
+}
+
 void api_stream_end(struct api_stream *s)
 {
     if (s->ended)

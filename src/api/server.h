@@ -86,6 +86,8 @@ struct api_stream *api_reply_stream(struct api_req *r, int status, const char *c
  * than API_STREAM_HIGH, and the writer waits for on_drain). */
 #define API_STREAM_HIGH (1u << 20)
 size_t api_stream_write(struct api_stream *s, const void *p, size_t n);
+/* j as one line of compact JSON, as docker's streams of objects are. */
+size_t api_stream_json_line(struct api_stream *s, json_t *j);
 void api_stream_end(struct api_stream *s);
 /* Called when the buffered bytes fell under the low mark again. */
 void api_stream_on_drain(struct api_stream *s, void (*fn)(void *data));

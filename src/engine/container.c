@@ -410,13 +410,15 @@ static json_t *mounts_json(const struct container *c)
         const char *spec = json_string_value(b);
         if (spec == NULL)
             continue;
-        char src[PATH_MAX], dst[PATH_MAX], mode[64] = "";
-        if (sscanf(spec, "%4095[^:]:%4095[^:]:%63s", src, dst, mode) < 2)
+        struct bind bd;
+        pier_err_t err = NULL;
+        if (bind_parse(spec, &bd, &err) < 0) {
+            pier_error_free(&err);
             continue;
-        bool rw = strstr(mode, "ro") == NULL;
+        }
         json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "Type", "bind",
-                                             "Source", src, "Destination", dst, "Mode", mode, "RW",
-                                             rw, "Propagation", "rprivate"));
+                                             "Source", bd.src, "Destination", bd.dst, "Mode",
+                                             bd.mode, "RW", !bd.ro, "Propagation", bd.propagation));
     }
     return out;
 }

@@ -92,28 +92,7 @@ static int process_file(struct engine *e, struct exec_inst *x, char *path, size_
     json_object_set(p, "args", json_object_get(x->config, "Cmd"));
     json_object_set_new(p, "terminal",
                         json_boolean(json_is_true(json_object_get(x->config, "Tty"))));
-    json_t *env = json_object_get(p, "env");
-    size_t i;
-    json_t *v;
-    json_array_foreach (json_object_get(x->config, "Env"), i, v) {
-        const char *kv = json_string_value(v);
-        if (kv == NULL)
-            continue;
-        size_t kl = strchrnul(kv, '=') - kv;
-        size_t k;
-        json_t *w;
-        bool set = false;
-        json_array_foreach (env, k, w) {
-            const char *s = json_string_value(w);
-            if (s && strncmp(s, kv, kl) == 0 && s[kl] == '=') {
-                json_array_set(env, k, v);
-                set = true;
-                break;
-            }
-        }
-        if (!set)
-            json_array_append(env, v);
-    }
+    env_merge(json_object_get(p, "env"), json_object_get(x->config, "Env"));
     const char *wd = json_string_value(json_object_get(x->config, "WorkingDir"));
     if (wd && *wd)
         json_object_set_new(p, "cwd", json_string(wd));

@@ -87,6 +87,16 @@ bool ct_name_valid(const char *name);
 
 /* the OCI spec for a start */
 int oci_spec(struct engine *e, struct container *c, json_t **out, pier_err_t *err);
+/* binds.c: a -v HOST:CONTAINER[:OPTIONS] spec */
+struct bind {
+    char src[PATH_MAX], dst[PATH_MAX], mode[128];
+    bool ro;
+    const char *propagation; /* rprivate, rshared or rslave */
+};
+int bind_parse(const char *spec, struct bind *b, pier_err_t *err);
+
+/* env.c: docker's merge of KEY=VALUE lists, a later key replacing one */
+void env_merge(json_t *into, json_t *from);
 /* Every capability pierd has: what --privileged gives. */
 json_t *oci_all_caps(void);
 json_t *seccomp_default(json_t *caps_bounding, pier_err_t *err);
@@ -118,6 +128,8 @@ void lc_exited(struct engine *e, struct container *c, int code, const char *fini
 void lc_exec_event(struct engine *e, struct container *c, json_t *msg);
 void lc_start_pending_attaches(struct container *c);
 void lc_restore(struct engine *e, struct container *c);
+/* The exit the shim recorded on disk, or 255 and otherwise as the error. */
+void lc_exited_as_recorded(struct engine *e, struct container *c, const char *otherwise);
 
 /* logs */
 void logs_container_stopped(struct container *c);

@@ -17,6 +17,7 @@
 #include "../lib/log.h"
 #include "../lib/signals.h"
 #include "../runtime/container.h"
+#include "../shim/proto.h"
 #include "internal.h"
 
 struct waiter {
@@ -36,31 +37,6 @@ struct pending_attach {
 
 /* ---- create ---- */
 
-static void merge_env(json_t *into, json_t *from)
-{
-    size_t i;
-    json_t *v;
-    json_array_foreach (from, i, v) {
-        const char *kv = json_string_value(v);
-        if (kv == NULL)
-            continue;
-        size_t kl = strchrnul(kv, '=') - kv;
-        size_t k;
-        json_t *w;
-        bool found = false;
-        json_array_foreach (into, k, w) {
-            const char *s = json_string_value(w);
-            if (s && strncmp(s, kv, kl) == 0 && (s[kl] == '=' || s[kl] == '\0')) {
-                json_array_set(into, k, v);
-                found = true;
-                break;
-            }
-        }
-        if (!found)
-            json_array_append(into, v);
-    }
-}
-
 /* docker's mergeAndVerifyConfig: the image's config fills what the
  * container's does not say. */
 static void merge_image_config(json_t *cfg, json_t *img)
@@ -68,8 +44,8 @@ static void merge_image_config(json_t *cfg, json_t *img)
     if (!json_is_object(img))
         return;
     json_t *env = json_array();
-    merge_env(env, json_object_get(img, "Env"));
-    merge_env(env, json_object_get(cfg, "Env"));
+    env_merge(env, json_object_get(img, "Env"));
+    env_merge(env, json_object_get(cfg, "Env"));
     json_object_set_new(cfg, "Env", env);
     json_t *ep = json_object_get(cfg, "Entrypoint");
     json_t *cmd = json_object_get(cfg, "Cmd");
@@ -835,10 +811,16 @@ void lc_restore(struct engine *e, struct container *c)
         return;
     pier_debug("restore %s: %s", c->id, pier_error_msg(err));
     pier_error_free(&err);
+    lc_exited_as_recorded(e, c, "the container's monitor (pier-shim) was gone when pierd started");
+}
+
+void lc_exited_as_recorded(struct engine *e, struct container *c, const char *otherwise)
+{
     char path[PATH_MAX];
     ct_run_dir(c, path, sizeof path);
-    strcat(path, "/exit.json");
+    strcat(path, "/" SHIM_EXIT_FILE);
     cleanup_json json_t *x = NULL;
+    pier_err_t err = NULL;
     if (pier_json_load_file_at(AT_FDCWD, path, 1 << 16, &x, &err) == 0) {
         lc_exited(e, c, (int)json_integer_value(json_object_get(x, "exit_code")),
                   json_string_value(json_object_get(x, "finished_at")),
@@ -846,7 +828,7 @@ void lc_restore(struct engine *e, struct container *c)
     } else {
         pier_error_free(&err);
         free(c->error);
-        c->error = strdup("the container's monitor (pier-shim) was gone when pierd started");
+        c->error = strdup(otherwise);
         lc_exited(e, c, 255, NULL, false);
     }
 }

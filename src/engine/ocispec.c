@@ -187,22 +187,6 @@ static int caps(const struct container *c, json_t **out, pier_err_t *err)
     return 0;
 }
 
-static void env_set(json_t *env, const char *kv)
-{
-    const char *eq = strchr(kv, '=');
-    size_t kl = eq ? (size_t)(eq - kv) : strlen(kv);
-    size_t i;
-    json_t *v;
-    json_array_foreach (env, i, v) {
-        const char *s = json_string_value(v);
-        if (s && strncmp(s, kv, kl) == 0 && (s[kl] == '=' || s[kl] == '\0')) {
-            json_array_set_new(env, i, json_string(kv));
-            return;
-        }
-    }
-    json_array_append_new(env, json_string(kv));
-}
-
 static json_t *environment(const struct container *c, const char *hostname)
 {
     json_t *env = json_array();
@@ -220,9 +204,7 @@ static json_t *environment(const struct container *c, const char *hostname)
     json_array_append_new(env, json_string(h));
     if (container_tty(c))
         json_array_append_new(env, json_string("TERM=xterm"));
-    json_array_foreach (cenv, i, v)
-        if (json_string_value(v))
-            env_set(env, json_string_value(v));
+    env_merge(env, cenv);
     return env;
 }
 
@@ -248,46 +230,14 @@ static int binds(const struct container *c, json_t *mounts, pier_err_t *err)
         const char *spec = json_string_value(b);
         if (spec == NULL)
             continue;
-        char src[PATH_MAX] = "", dst[PATH_MAX] = "", mode[128] = "";
-        const char *c1 = strchr(spec, ':');
-        const char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-        if (c1 == NULL) {
-            pier_fail(err, EINVAL, "invalid volume specification: '%s'", spec);
+        struct bind bd;
+        if (bind_parse(spec, &bd, err) < 0)
             return -1;
-        }
-        snprintf(src, sizeof src, "%.*s", (int)(c1 - spec), spec);
-        snprintf(dst, sizeof dst, "%.*s", c2 ? (int)(c2 - c1 - 1) : (int)strlen(c1 + 1), c1 + 1);
-        if (c2)
-            snprintf(mode, sizeof mode, "%s", c2 + 1);
-        if (src[0] != '/') {
-            pier_fail(err, EINVAL, "named volumes are not supported yet: '%s'", spec);
+        if (access(bd.src, F_OK) < 0 && pier_mkdir_p(bd.src, 0755, err) < 0)
             return -1;
-        }
-        if (dst[0] != '/') {
-            pier_fail(err, EINVAL, "invalid mount config: mount path must be absolute: '%s'", dst);
-            return -1;
-        }
-        if (access(src, F_OK) < 0 && pier_mkdir_p(src, 0755, err) < 0)
-            return -1;
-        char opts[256] = "rbind";
-        bool ro = false;
-        const char *prop = "rprivate";
-        for (char *m = mode, *next; *m; m = next) {
-            next = strchrnul(m, ',');
-            size_t l = (size_t)(next - m);
-            if (l == 2 && strncmp(m, "ro", 2) == 0)
-                ro = true;
-            else if ((l == 6 && strncmp(m, "shared", 6) == 0) ||
-                     (l == 7 && strncmp(m, "rshared", 7) == 0))
-                prop = "rshared";
-            else if ((l == 5 && strncmp(m, "slave", 5) == 0) ||
-                     (l == 6 && strncmp(m, "rslave", 6) == 0))
-                prop = "rslave";
-            if (*next)
-                next++;
-        }
-        snprintf(opts + strlen(opts), sizeof opts - strlen(opts), ",%s,%s", ro ? "ro" : "rw", prop);
-        json_array_append_new(mounts, mount(dst, "bind", src, opts));
+        char opts[256];
+        snprintf(opts, sizeof opts, "rbind,%s,%s", bd.ro ? "ro" : "rw", bd.propagation);
+        json_array_append_new(mounts, mount(bd.dst, "bind", bd.src, opts));
     }
     const char *k;
     json_t *v;

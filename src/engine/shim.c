@@ -102,21 +102,7 @@ static void shim_lost(struct shim_conn *s)
     shim_close(s);
     if (c == NULL || !container_running(c))
         return;
-    char path[PATH_MAX];
-    ct_run_dir(c, path, sizeof path);
-    strcat(path, "/" SHIM_EXIT_FILE);
-    cleanup_json json_t *x = NULL;
-    pier_err_t err = NULL;
-    if (pier_json_load_file_at(AT_FDCWD, path, 1 << 16, &x, &err) == 0) {
-        lc_exited(e, c, (int)json_integer_value(json_object_get(x, "exit_code")),
-                  json_string_value(json_object_get(x, "finished_at")),
-                  json_is_true(json_object_get(x, "oom_killed")));
-    } else {
-        pier_error_free(&err);
-        free(c->error);
-        c->error = strdup("the container's monitor (pier-shim) died");
-        lc_exited(e, c, 255, NULL, false);
-    }
+    lc_exited_as_recorded(e, c, "the container's monitor (pier-shim) died");
 }
 
 static void on_msg(struct pier_loop *l, struct pier_watch *w, uint32_t events, void *data)

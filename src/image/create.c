@@ -38,12 +38,12 @@ int img_tag_ref(const char *repo_tag, char out[IMG_REF_MAX], pier_err_t *err)
     if (img_ref_parse(repo_tag, &r, err) < 0)
         return -1;
     if (r.digest[0] != '\0')
-        return img_error_code(err, EINVAL, "refusing to create a tag with a digest reference");
+        return pier_fail(err, EINVAL, "refusing to create a tag with a digest reference");
     char name[IMG_REF_MAX];
     img_ref_familiar(&r, false, name, sizeof name);
     if (strcmp(name, "sha256") == 0)
-        return img_error_code(err, EINVAL,
-                              "refusing to create an ambiguous tag using digest algorithm as name");
+        return pier_fail(err, EINVAL,
+                         "refusing to create an ambiguous tag using digest algorithm as name");
     if (r.tag[0] == '\0')
         snprintf(r.tag, sizeof r.tag, "latest");
     img_ref_familiar(&r, true, out, IMG_REF_MAX);

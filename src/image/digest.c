@@ -1,5 +1,5 @@
 /* Digests (sha256 through OpenSSL's EVP interface), chain ids, temporary
- * names and coded errors: the small pieces every file of the store uses. */
+ * names: the small pieces every file of the store uses. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,22 +10,6 @@
 #include <openssl/evp.h>
 
 #include "internal.h"
-
-int img_error_code(pier_err_t *err, int errnum, const char *fmt, ...)
-{
-    if (err == NULL)
-        return -1;
-    va_list ap;
-    va_start(ap, fmt);
-    char *msg = NULL;
-    int n = vasprintf(&msg, fmt, ap);
-    va_end(ap);
-    pier_error(err, 0, "%s", n < 0 ? "out of memory" : msg);
-    free(msg);
-    if (*err != NULL)
-        (*err)->errnum = errnum;
-    return -1;
-}
 
 bool img_is_hex64(const char *s)
 {

@@ -69,11 +69,6 @@ struct img_store {
     size_t nimages;
 };
 
-/* Errors with an errnum the API maps to a status, without strerror's text
- * (ENOENT 404, EBUSY 409, EINVAL 400). */
-int img_error_code(pier_err_t *err, int errnum, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
 /* sha256 of a buffer as "sha256:<hex>". */
 int img_sha256(const void *data, size_t len, char out[IMG_DIGEST_SIZE], pier_err_t *err);
 /* Finish a running sha256 (EVP_sha256) the same way. */

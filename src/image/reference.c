@@ -114,7 +114,7 @@ static bool tag_ok(const char *s)
 
 static int invalid(pier_err_t *err)
 {
-    return img_error_code(err, EINVAL, "invalid reference format");
+    return pier_fail(err, EINVAL, "invalid reference format");
 }
 
 /* The grammar: [A-Za-z][A-Za-z0-9]*([-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,};
@@ -153,12 +153,12 @@ static int digest_check(const char *d, pier_err_t *err)
     else if (alg == 6 && memcmp(d, "sha512", 6) == 0)
         want = 128;
     else
-        return img_error_code(err, EINVAL, "unsupported digest algorithm");
+        return pier_fail(err, EINVAL, "unsupported digest algorithm");
     if (n != want)
-        return img_error_code(err, EINVAL, "invalid checksum digest length");
+        return pier_fail(err, EINVAL, "invalid checksum digest length");
     for (size_t i = 0; i < n; i++)
         if (isupper((unsigned char)hex[i]))
-            return img_error_code(err, EINVAL, "invalid checksum digest format");
+            return pier_fail(err, EINVAL, "invalid checksum digest format");
     return 0;
 }
 
@@ -177,9 +177,9 @@ int img_ref_parse(const char *s, struct img_ref *r, pier_err_t *err)
     if (len > REF_INPUT_MAX)
         return invalid(err);
     if (img_is_hex64(s))
-        return img_error_code(
-            err, EINVAL, "invalid repository name (%s), cannot specify 64-byte hexadecimal strings",
-            s);
+        return pier_fail(err, EINVAL,
+                         "invalid repository name (%s), cannot specify 64-byte hexadecimal strings",
+                         s);
 
     /* splitDockerDomain: the first component is a registry when it looks
      * like a host name. */
@@ -201,8 +201,7 @@ int img_ref_parse(const char *s, struct img_ref *r, pier_err_t *err)
         snprintf(r->domain, sizeof r->domain, "%s", DEFAULT_DOMAIN);
     } else {
         if (dlen > IMG_NAME_MAX)
-            return img_error_code(err, EINVAL,
-                                  "repository name must not be more than 255 characters");
+            return pier_fail(err, EINVAL, "repository name must not be more than 255 characters");
         memcpy(r->domain, s, dlen);
         r->domain[dlen] = '\0';
     }
@@ -213,9 +212,9 @@ int img_ref_parse(const char *s, struct img_ref *r, pier_err_t *err)
     snprintf(remainder, sizeof remainder, "%s%s", official ? OFFICIAL_PREFIX : "", rest);
     size_t remote_len = strcspn(remainder, ":");
     if (has_upper(remainder, remote_len))
-        return img_error_code(err, EINVAL,
-                              "invalid reference format: repository name (%.*s) must be lowercase",
-                              (int)remote_len, remainder);
+        return pier_fail(err, EINVAL,
+                         "invalid reference format: repository name (%.*s) must be lowercase",
+                         (int)remote_len, remainder);
 
     char *at = strchr(remainder, '@');
     if (at != NULL) {
@@ -246,7 +245,7 @@ int img_ref_parse(const char *s, struct img_ref *r, pier_err_t *err)
         p = e + 1;
     }
     if (strlen(r->domain) + 1 + strlen(remainder) > IMG_NAME_MAX)
-        return img_error_code(err, EINVAL, "repository name must not be more than 255 characters");
+        return pier_fail(err, EINVAL, "repository name must not be more than 255 characters");
     snprintf(r->path, sizeof r->path, "%s", remainder);
     return 0;
 }

@@ -54,9 +54,9 @@ static const char *short_id(const char *id, char out[13])
 static int conflict_error(struct rm *r, const struct conflict *c, pier_err_t *err)
 {
     char sid[13];
-    return img_error_code(err, EBUSY, "conflict: unable to delete %s (%s) - %s",
-                          short_id(r->img->id, sid),
-                          c->hard ? "cannot be forced" : "must be forced", c->msg);
+    return pier_fail(err, EBUSY, "conflict: unable to delete %s (%s) - %s",
+                     short_id(r->img->id, sid), c->hard ? "cannot be forced" : "must be forced",
+                     c->msg);
 }
 
 static bool has_refs(struct rm *r)
@@ -283,18 +283,18 @@ static int remove_ref(struct rm *r, const char *ref, bool force, bool *more, pie
     char sid[13], cid[13];
     if (!force && single_reference(refs) && r->has_user) {
         short_id(r->user.container_id, cid);
-        return img_error_code(err, EBUSY,
-                              "conflict: unable to remove repository reference \"%s\" (must "
-                              "force) - %s%s is using its referenced image %s",
-                              ref, cid[0] ? "container " : "a container", cid,
-                              short_id(r->img->id, sid));
+        return pier_fail(err, EBUSY,
+                         "conflict: unable to remove repository reference \"%s\" (must "
+                         "force) - %s%s is using its referenced image %s",
+                         ref, cid[0] ? "container " : "a container", cid,
+                         short_id(r->img->id, sid));
     }
     char key[IMG_REF_MAX], name[IMG_REF_MAX], other[IMG_REF_MAX];
     bool canonical;
     if (stored_key(ref, key, &canonical, err) < 0)
         return -1;
     if (json_object_get(r->s->repos, key) == NULL)
-        return img_error_code(err, ENOENT, "No such image: %s", key);
+        return pier_fail(err, ENOENT, "No such image: %s", key);
     if (untag(r, key, err) < 0)
         return -1;
     json_decref(refs);

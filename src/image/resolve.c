@@ -46,7 +46,7 @@ struct img_image *img_lookup(struct img_store *s, const char *ref, pier_err_t *e
         snprintf(id, sizeof id, "sha256:%s", hex);
         struct img_image *img = img_find(s, id);
         if (img == NULL)
-            img_error_code(err, ENOENT, "No such image: %s", id);
+            pier_fail(err, ENOENT, "No such image: %s", id);
         return img;
     }
     struct img_ref r;
@@ -63,7 +63,7 @@ struct img_image *img_lookup(struct img_store *s, const char *ref, pier_err_t *e
     const char *id = json_string_value(json_object_get(s->repos, key));
     struct img_image *img = id ? img_find(s, id) : by_prefix(s, ref);
     if (img == NULL)
-        img_error_code(err, ENOENT, "No such image: %s", shown);
+        pier_fail(err, ENOENT, "No such image: %s", shown);
     return img;
 }
 
@@ -97,7 +97,7 @@ int img_lower_dirs(struct img_store *s, const char *image_id, char ***dirs, pier
     struct img_image *img = img_find(s, image_id);
     cleanup_strv char **v = img ? calloc(img->nlayers + 1, sizeof *v) : NULL;
     if (img == NULL)
-        ret = img_error_code(err, ENOENT, "No such image: %s", image_id);
+        ret = pier_fail(err, ENOENT, "No such image: %s", image_id);
     else if (v == NULL)
         ret = pier_error(err, ENOMEM, "layers of %s", image_id);
     for (size_t i = 0; ret == 0 && i < img->nlayers; i++)
@@ -127,14 +127,13 @@ int img_set_repo_digest(struct img_store *s, const char *image_id, const char *c
     if (img_ref_parse(canonical, &r, err) < 0)
         return -1;
     if (r.digest[0] == '\0')
-        return img_error_code(err, EINVAL, "`%s` is not a reference by digest", canonical);
+        return pier_fail(err, EINVAL, "`%s` is not a reference by digest", canonical);
     r.tag[0] = '\0';
     char key[IMG_REF_MAX];
     img_ref_familiar(&r, true, key, sizeof key);
     pthread_mutex_lock(&s->lock);
-    int ret = img_find(s, image_id) == NULL
-                  ? img_error_code(err, ENOENT, "No such image: %s", image_id)
-                  : img_repos_set(s, key, image_id, err);
+    int ret = img_find(s, image_id) == NULL ? pier_fail(err, ENOENT, "No such image: %s", image_id)
+                                            : img_repos_set(s, key, image_id, err);
     pthread_mutex_unlock(&s->lock);
     return ret;
 }

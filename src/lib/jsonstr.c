@@ -113,3 +113,87 @@ void pier_time_rfc3339nano(char *buf, size_t cap, long long sec, long nsec)
         buf[n] = '\0';
     }
 }
+
+int pier_hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+const char *pier_json_unescape(const char *s, const char *e, char *out, size_t *olen)
+{
+    size_t o = 0;
+    while (s < e && *s != '"') {
+        if (*s != '\\') {
+            const char *q = s;
+            while (q < e && *q != '"' && *q != '\\')
+                q++;
+            memcpy(out + o, s, (size_t)(q - s));
+            o += (size_t)(q - s);
+            s = q;
+            continue;
+        }
+        if (s + 1 >= e)
+            break;
+        char c = s[1];
+        s += 2;
+        switch (c) {
+        case 'n':
+            out[o++] = '\n';
+            break;
+        case 't':
+            out[o++] = '\t';
+            break;
+        case 'r':
+            out[o++] = '\r';
+            break;
+        case 'b':
+            out[o++] = '\b';
+            break;
+        case 'f':
+            out[o++] = '\f';
+            break;
+        case 'u': {
+            unsigned cp = 0;
+            for (int i = 0; i < 4 && s < e; i++, s++) {
+                int h = pier_hexval(*s);
+                cp = (cp << 4) | (unsigned)(h < 0 ? 0 : h);
+            }
+            if (cp >= 0xd800 && cp <= 0xdbff && s + 6 <= e && s[0] == '\\' && s[1] == 'u') {
+                unsigned lo = 0;
+                for (int i = 2; i < 6; i++)
+                    lo = (lo << 4) | (unsigned)(pier_hexval(s[i]) < 0 ? 0 : pier_hexval(s[i]));
+                if (lo >= 0xdc00 && lo <= 0xdfff) {
+                    cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+                    s += 6;
+                }
+            }
+            if (cp < 0x80) {
+                out[o++] = (char)cp;
+            } else if (cp < 0x800) {
+                out[o++] = (char)(0xc0 | (cp >> 6));
+                out[o++] = (char)(0x80 | (cp & 0x3f));
+            } else if (cp < 0x10000) {
+                out[o++] = (char)(0xe0 | (cp >> 12));
+                out[o++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+                out[o++] = (char)(0x80 | (cp & 0x3f));
+            } else {
+                out[o++] = (char)(0xf0 | (cp >> 18));
+                out[o++] = (char)(0x80 | ((cp >> 12) & 0x3f));
+                out[o++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+                out[o++] = (char)(0x80 | (cp & 0x3f));
+            }
+            break;
+        }
+        default: /* \" \\ \/ */
+            out[o++] = c;
+        }
+    }
+    *olen = o;
+    return s < e ? s + 1 : e;
+}

@@ -16,4 +16,12 @@ size_t pier_json_escape(char *out, const char *s, size_t n);
  * UTC: "2026-11-22T15:04:05.12345Z".  buf holds at least 40 bytes. */
 void pier_time_rfc3339nano(char *buf, size_t cap, long long sec, long nsec);
 
+/* The JSON string starting after its opening quote at s (end at e),
+ * unescaped into out (which holds e - s bytes); returns where it ended
+ * (after the closing quote). */
+const char *pier_json_unescape(const char *s, const char *e, char *out, size_t *olen);
+
+/* The value of a hexadecimal digit, or -1. */
+int pier_hexval(char c);
+
 #endif
