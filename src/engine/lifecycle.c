@@ -759,6 +759,8 @@ void lc_exited(struct engine *e, struct container *c, int code, const char *fini
     free(c->finished_at);
     c->finished_at = finished_at ? strdup(finished_at) : now_rfc3339();
     c->state = C_EXITED;
+    /* as dockerd's cleanup: a container's exec instances end with it */
+    exec_container_gone(e, c);
     if (oom_killed)
         ct_event(c, "oom", NULL);
     json_t *attrs = json_object();

@@ -43,7 +43,8 @@ test_images_tag_and_rmi() {
         "busybox:latest mine:v1 other/name:latest "
     expect_eq "$(docker images -q | sort -u | wc -l)" 1 "one image under three names"
     expect_eq "$(docker images --no-trunc -q | head -1)" "$(docker image inspect -f '{{.Id}}' busybox)"
-    expect_eq "$(docker images mine)" "$(docker images mine:v1)"
+    expect_eq "$(docker images --format '{{.Repository}}:{{.Tag}} {{.ID}}' mine)" \
+        "$(docker images --format '{{.Repository}}:{{.Tag}} {{.ID}}' mine:v1)"
     expect_eq "$(docker images --format '{{.Tag}}' mine)" v1
     # rmi of one of several names only untags
     expect_eq "$(docker rmi mine:v1)" "Untagged: mine:v1"
