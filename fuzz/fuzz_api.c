@@ -1,0 +1,67 @@
+/* libFuzzer target: what API clients send pierd besides config.json and
+ * layers: the filters query (JSON), image references, import --change
+ * lines, -v bind specs, container names and signal names.  Any input must
+ * give a value or an error, never a crash or a leak. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../src/engine/internal.h"
+#include "../src/image/internal.h"
+#include "../src/lib/filters.h"
+#include "../src/lib/signals.h"
+
+static bool any_value(const char *v, void *data)
+{
+    (void)data;
+    return strlen(v) % 2 == 0;
+}
+
+static void filters(const char *text, size_t n)
+{
+    static const char *const known[] = {"id", "name", "label", "status", "reference", NULL};
+    json_t *f = json_loadb(text, n, 0, NULL);
+    if (f == NULL)
+        return;
+    pier_err_t err = NULL;
+    if (pier_filters_check(f, known, &err) == 0) {
+        json_t *labels = json_pack("{s:s, s:s}", "a", "1", "b", "");
+        pier_filters_any(f, "name", any_value, NULL);
+        pier_filters_labels(f, "label", labels);
+        pier_filters_has(f, "status");
+        json_decref(labels);
+    }
+    pier_error_free(&err);
+    json_decref(f);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char *s = malloc(size + 1);
+    if (s == NULL)
+        return 0;
+    memcpy(s, data, size);
+    s[size] = '\0';
+    filters(s, size);
+
+    pier_err_t err = NULL;
+    struct img_ref ref;
+    if (img_ref_parse(s, &ref, &err) < 0)
+        pier_error_free(&err);
+
+    const char *changes[] = {s, NULL};
+    json_t *config = NULL;
+    if (img_changes(changes, &config, &err) < 0)
+        pier_error_free(&err);
+    json_decref(config);
+
+    struct bind b;
+    if (bind_parse(s, &b, &err) < 0)
+        pier_error_free(&err);
+
+    ct_name_valid(s);
+    pier_signal_parse(s);
+    free(s);
+    return 0;
+}
