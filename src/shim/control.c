@@ -95,6 +95,7 @@ static void handle(struct ctl *c, json_t *m, int fd)
             json_t *r = json_pack("{s:s, s:i}", "op", "started", "pid", (int)s->pid);
             send_to(c, r);
             json_decref(r);
+            shim_trim();
         }
     } else if (strcmp(op, "resize") == 0) {
         struct winsize ws = {.ws_row = (unsigned short)json_integer_value(json_object_get(m, "h")),

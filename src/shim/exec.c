@@ -182,6 +182,7 @@ out:
     s->execs = e;
     json_t *m = json_pack("{s:s, s:s, s:i}", "op", "exec-started", "id", e->id, "pid", (int)e->pid);
     ctl_broadcast(s, m);
+    shim_trim();
     return 0;
 }
 
