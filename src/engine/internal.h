@@ -37,6 +37,9 @@ struct container {
     bool has_started;
     bool stopped_by_user; /* for restart policies: stop and kill end them */
     bool removing;
+    bool starting; /* a start is on its way to the shim */
+    /* a stop asked for while starting, done once the start is */
+    struct stop_later *stop_later;
     /* runtime */
     struct shim_conn *shim;
     struct waiter *waiters;

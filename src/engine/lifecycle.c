@@ -248,6 +248,29 @@ struct start_op {
 
 static int remove_now(struct engine *e, struct container *c, pier_err_t *err);
 
+struct stop_later {
+    int timeout;
+    char signal[32];
+    engine_done_fn done;
+    void *data;
+};
+
+/* The start ended: a stop that waited for it goes now (or, when the start
+ * failed, finds the container stopped). */
+static void start_ended(struct container *c)
+{
+    c->starting = false;
+    struct stop_later *s = c->stop_later;
+    if (s == NULL)
+        return;
+    c->stop_later = NULL;
+    if (container_running(c))
+        engine_stop(c->e, c, s->timeout, s->signal, s->done, s->data);
+    else
+        s->done(s->data, NULL);
+    free(s);
+}
+
 static void start_failed(struct start_op *op, pier_err_t err)
 {
     struct container *c = op->c;
@@ -276,6 +299,7 @@ static void start_failed(struct start_op *op, pier_err_t err)
     struct engine *e = op->e;
     op->done(op->data, err);
     free(op);
+    start_ended(c);
     if (json_is_true(json_object_get(c->host, "AutoRemove")) && remove_now(e, c, &e2) < 0) {
         pier_warn("remove %s: %s", c->id, pier_error_msg(e2));
         pier_error_free(&e2);
@@ -313,6 +337,7 @@ static void on_started(void *data, json_t *msg)
     ct_event(c, "start", NULL);
     op->done(op->data, NULL);
     free(op);
+    start_ended(c);
 }
 
 static void on_created(void *data, json_t *msg)
@@ -384,6 +409,7 @@ void engine_start(struct engine *e, struct container *c, engine_done_fn done, vo
         c->restart_timer = NULL;
     }
     c->stopped_by_user = false;
+    c->starting = true;
     /* No shim runs it now, so what the runtime still holds of it is stale:
      * a shim killed with its container (a reboot's leftovers are gone
      * already). */
@@ -530,6 +556,20 @@ void engine_stop(struct engine *e, struct container *c, int timeout, const char 
         done(data, NULL);
         return;
     }
+    if (c->starting) {
+        /* a restart (policy or user) under way: stop what it starts */
+        struct stop_later *s = c->stop_later ? NULL : calloc(1, sizeof *s);
+        if (s == NULL) {
+            pier_fail(&err, EBUSY, "container %s is being started", c->id);
+            done(data, err);
+            return;
+        }
+        *s = (struct stop_later){.timeout = timeout, .done = done, .data = data};
+        snprintf(s->signal, sizeof s->signal, "%s", signal_ ? signal_ : "");
+        c->stopped_by_user = true;
+        c->stop_later = s;
+        return;
+    }
     if (!container_running(c)) {
         pier_fail(&err, EALREADY, "container %s is already stopped", c->id);
         done(data, err);
@@ -666,6 +706,11 @@ int engine_rename(struct engine *e, struct container *c, const char *name, pier_
 
 static int remove_now(struct engine *e, struct container *c, pier_err_t *err)
 {
+    if (c->stop_later) {
+        c->stop_later->done(c->stop_later->data, NULL);
+        free(c->stop_later);
+        c->stop_later = NULL;
+    }
     if (c->shim)
         shim_close(c->shim);
     rt_delete(e->rt_root, c->id, true, NULL);
