@@ -14,6 +14,7 @@
 #include "../lib/cleanup.h"
 #include "../lib/file.h"
 #include "../lib/log.h"
+#include "../lib/trim.h"
 #include "routes.h"
 
 #define STREAM_LOW (256u << 10)
@@ -24,6 +25,11 @@ struct api_server {
     struct pier_loop *loop;
     struct pier_watch *mhd_w;
     struct pier_watch *timer; /* MHD's timeouts, and runs after a resume */
+    /* idle trim: requests seen, as of the last tick, and whether any came
+     * since the last trim */
+    struct pier_watch *idle_timer;
+    unsigned long requests, requests_at_tick;
+    bool busy_since_trim;
     struct engine *engine;
     char *tmp_dir;
     /* suspended connections: MHD refuses to stop while any is */
@@ -604,6 +610,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct api_server *srv = cls;
     struct api_req *r = *con_cls;
     if (r == NULL) {
+        srv->requests++;
         r = calloc(1, sizeof *r);
         if (r == NULL)
             return MHD_NO;
@@ -699,6 +706,28 @@ static void on_mhd(struct pier_loop *l, struct pier_watch *w, uint32_t events, v
     run_mhd(data);
 }
 
+/* After a quiet tick, pierd gives back the pages of what it did (an import's
+ * libarchive and libcrypto, start-up's TLS library): an idle daemon is
+ * small, as users measure it. */
+#define IDLE_TICK_MS 10000
+
+static void on_idle_tick(struct pier_loop *l, struct pier_watch *w, uint32_t events, void *data)
+{
+    (void)l;
+    (void)w;
+    (void)events;
+    struct api_server *s = data;
+    if (s->requests != s->requests_at_tick) {
+        s->requests_at_tick = s->requests;
+        s->busy_since_trim = true;
+        return;
+    }
+    if (s->busy_since_trim) {
+        pier_trim_memory();
+        s->busy_since_trim = false;
+    }
+}
+
 int api_server_start(struct pier_loop *loop, int listen_fd, struct engine *e, const char *tmp_dir,
                      struct api_server **out, pier_err_t *err)
 {
@@ -721,7 +750,9 @@ int api_server_start(struct pier_loop *loop, int listen_fd, struct engine *e, co
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_EPOLL_FD);
     s->mhd_w = pier_watch_add(loop, info->epoll_fd, EPOLLIN, on_mhd, s, err);
     s->timer = pier_timer_add(loop, 1000, 0, on_mhd, s, err);
-    if (s->mhd_w == NULL || s->timer == NULL) {
+    s->busy_since_trim = true; /* start-up itself */
+    s->idle_timer = pier_timer_add(loop, IDLE_TICK_MS, IDLE_TICK_MS, on_idle_tick, s, err);
+    if (s->mhd_w == NULL || s->timer == NULL || s->idle_timer == NULL) {
         api_server_stop(s);
         return -1;
     }
@@ -737,6 +768,8 @@ void api_server_stop(struct api_server *s)
         pier_watch_del(s->mhd_w);
     if (s->timer)
         pier_timer_del(s->timer);
+    if (s->idle_timer)
+        pier_timer_del(s->idle_timer);
     if (s->nsuspended > 0)
         pier_debug("http: %zu connections still waiting at shutdown", s->nsuspended);
     while (s->nsuspended > 0)

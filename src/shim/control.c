@@ -12,6 +12,7 @@
 #include "../lib/cleanup.h"
 #include "../lib/json.h"
 #include "../lib/log.h"
+#include "../lib/trim.h"
 #include "../lib/msg.h"
 #include "../runtime/container.h"
 #include "proto.h"
@@ -95,7 +96,9 @@ static void handle(struct ctl *c, json_t *m, int fd)
             json_t *r = json_pack("{s:s, s:i}", "op", "started", "pid", (int)s->pid);
             send_to(c, r);
             json_decref(r);
-            shim_trim();
+            /* from here the shim moves stdio and waits: what built the
+             * container need not stay resident for its whole life */
+            pier_trim_memory();
         }
     } else if (strcmp(op, "resize") == 0) {
         struct winsize ws = {.ws_row = (unsigned short)json_integer_value(json_object_get(m, "h")),

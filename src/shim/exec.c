@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../lib/log.h"
+#include "../lib/trim.h"
 #include "../runtime/container.h"
 #include "../runtime/dev.h"
 #include "shim.h"
@@ -182,7 +183,7 @@ out:
     s->execs = e;
     json_t *m = json_pack("{s:s, s:s, s:i}", "op", "exec-started", "id", e->id, "pid", (int)e->pid);
     ctl_broadcast(s, m);
-    shim_trim();
+    pier_trim_memory();
     return 0;
 }
 

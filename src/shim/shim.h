@@ -128,9 +128,6 @@ int shim_start(struct shim *s, pier_err_t *err);
 void shim_reap(struct shim *s);
 void shim_maybe_exit(struct shim *s);
 
-/* Drop the pages of the code that built the container (see trim.c). */
-void shim_trim(void);
-
 /* exec; client_fd is taken on success, left to the caller on failure */
 int exec_start(struct shim *s, const char *id, const char *process, bool tty, bool in, bool out,
                bool err_, const char *keys, int client_fd, pier_err_t *err);

@@ -27,7 +27,8 @@ engine_restart() {
     PIERD_PID=$!
     local i
     for i in $(seq 1 200); do
-        [ -S "$SOCK" ] && [ -s "$T/exec/pierd.pid" ] && return 0
+        # pierd writes its pid once it listens; a killed one's file is stale
+        [ -S "$SOCK" ] && [ "$(cat "$T/exec/pierd.pid" 2>/dev/null)" = "$PIERD_PID" ] && return 0
         kill -0 "$PIERD_PID" 2>/dev/null || break
         sleep 0.02
     done
