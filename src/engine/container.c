@@ -125,7 +125,7 @@ static json_t *state_json(const struct container *c)
                      c->finished_at ? c->finished_at : ZERO_TIME);
 }
 
-int ct_save(struct container *c, pier_err_t *err)
+static int save(struct container *c, int flags, pier_err_t *err)
 {
     char dir[PATH_MAX];
     ct_dir(c, dir, sizeof dir);
@@ -139,8 +139,22 @@ int ct_save(struct container *c, pier_err_t *err)
         "HasBeenStarted", c->has_started, "StoppedByUser", c->stopped_by_user);
     if (j == NULL)
         return pier_error(err, ENOMEM, "record of container %s", c->id);
-    /* A pierd killed at any moment loses no container. */
-    return pier_json_write_atomic_at(dfd, RECORD, j, PIER_DURABLE, err);
+    return pier_json_write_atomic_at(dfd, RECORD, j, flags, err);
+}
+
+/* Written whole or not at all (a rename over the old record), so a pierd
+ * killed at any moment loses nothing.  Only what a host crash must not lose
+ * goes to the disk at once: that the container exists, under its name.
+ * Its state does not: after a crash no container runs anyway, and each
+ * fsync costs a container start milliseconds. */
+int ct_save(struct container *c, pier_err_t *err)
+{
+    return save(c, 0, err);
+}
+
+int ct_save_durable(struct container *c, pier_err_t *err)
+{
+    return save(c, PIER_DURABLE, err);
 }
 
 static enum cstate state_from(const char *s)

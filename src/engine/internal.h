@@ -79,6 +79,7 @@ void ct_log_path(const struct container *c, char *buf, size_t cap);
 
 /* records */
 int ct_save(struct container *c, pier_err_t *err);
+int ct_save_durable(struct container *c, pier_err_t *err); /* at create and rename */
 int ct_load_all(struct engine *e, pier_err_t *err);
 void ct_free(struct container *c);
 void ct_unlink(struct engine *e, struct container *c);

@@ -170,7 +170,7 @@ int engine_create(struct engine *e, const char *name, json_t *body, json_t **war
     }
     char dir[PATH_MAX];
     ct_dir(c, dir, sizeof dir);
-    if (mkdir(dir, 0710) < 0 || ct_save(c, err) < 0 || etc_files(e, c, err) < 0) {
+    if (mkdir(dir, 0710) < 0 || ct_save_durable(c, err) < 0 || etc_files(e, c, err) < 0) {
         if (*err == NULL)
             pier_error(err, errno, "create `%s`", dir);
         char parent[PATH_MAX];
@@ -691,7 +691,7 @@ int engine_rename(struct engine *e, struct container *c, const char *name, pier_
                              name, o->id);
     char *old = c->name;
     c->name = strdup(name);
-    if (c->name == NULL || ct_save(c, err) < 0) {
+    if (c->name == NULL || ct_save_durable(c, err) < 0) {
         free(c->name);
         c->name = old;
         return -1;

@@ -215,8 +215,10 @@ static void finish(struct shim *s)
     json_t *m = json_pack("{s:s, s:i, s:s, s:b}", "op", "exit", "exit_code", s->exit_code,
                           "finished_at", s->finished_at, "oom_killed", s->oom_killed);
     pier_err_t err = NULL;
+    /* for a pierd that restarts; no fsync: a host crash ends the container
+     * anyway, and the exec root is usually a tmpfs */
     cleanup_close int dfd = open(s->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0 || pier_json_write_atomic_at(dfd, SHIM_EXIT_FILE, m, PIER_DURABLE, &err) < 0) {
+    if (dfd < 0 || pier_json_write_atomic_at(dfd, SHIM_EXIT_FILE, m, 0, &err) < 0) {
         pier_warn("shim %s: record the exit: %s", s->id, pier_error_msg(err));
         pier_error_free(&err);
     }
