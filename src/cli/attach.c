@@ -17,6 +17,12 @@ int check_tty(bool attach_stdin, bool tty, pier_err_t *err)
     return 0;
 }
 
+const char *detach_keys(struct cli *cli, struct flagset *fs)
+{
+    const char *k = flag_str(fs, "detach-keys");
+    return *k ? k : cli_config(cli, "detachKeys");
+}
+
 int attach_open(struct cli *cli, const struct io_opts *o, struct api_stream *s, pier_err_t *err)
 {
     cleanup_buf struct buf q = BUF_INIT;
@@ -40,7 +46,21 @@ int attach_open(struct cli *cli, const struct io_opts *o, struct api_stream *s, 
 struct sigctx {
     struct cli *cli;
     const struct io_opts *o;
+    int retry; /* resize retries done */
 };
+
+/* A retry of the initial resize; the delay to the next, or -1. */
+static int on_timer(void *ctx)
+{
+    struct sigctx *c = ctx;
+    if (resize_tty(c->cli, c->o->id, c->o->exec, 0, 0) == 0)
+        return -1;
+    if (++c->retry == 10) {
+        fprintf(stderr, "failed to resize tty, using default size\n");
+        return -1;
+    }
+    return (c->retry + 1) * 10;
+}
 
 static void on_signal(void *ctx, int sig)
 {
@@ -80,7 +100,7 @@ int attach_copy(struct cli *cli, const struct io_opts *o, struct api_stream *s, 
     }
     char pre[HTTP_BUF_SIZE];
     size_t npre = http_take_buffered(&s->conn, pre, sizeof pre);
-    struct sigctx sc = {cli, o};
+    struct sigctx sc = {cli, o, 0};
     struct stream st = {
         .conn = s->conn.fd,
         .pre = pre,
@@ -91,6 +111,8 @@ int attach_copy(struct cli *cli, const struct io_opts *o, struct api_stream *s, 
         .err = o->err,
         .escape = use_escape ? &esc : NULL,
         .on_signal = on_signal,
+        .on_timer = on_timer,
+        .timer_ms = o->resize_retry ? 10 : -1,
         .ctx = &sc,
     };
     int rc = stream_run(&st, err);
@@ -116,7 +138,7 @@ int wait_status(struct api_stream *s)
     pier_err_t err = NULL;
     int status = 125;
     if (http_read_body_all(&s->conn, &s->resp, 64 * 1024, &body, &len, &err) < 0) {
-        fprintf(stderr, "error waiting for container: %s\n", pier_error_msg(err));
+        cli_log_error("error waiting for container: %s", pier_error_msg(err));
         pier_error_free(&err);
         return 125;
     }
@@ -124,9 +146,9 @@ int wait_status(struct api_stream *s)
     json_t *e = json_object_get(j, "Error");
     const char *msg = json_string_value(json_object_get(e, "Message"));
     if (j == NULL) {
-        fprintf(stderr, "error waiting for container: %s\n", *body ? body : "unexpected EOF");
+        cli_log_error("error waiting for container: %s", *body ? body : "unexpected EOF");
     } else if (msg && *msg) {
-        fprintf(stderr, "Error waiting for container: %s\n", msg);
+        cli_log_error("Error waiting for container: %s", msg);
     } else {
         status = (int)json_integer_value(json_object_get(j, "StatusCode"));
     }
@@ -154,15 +176,7 @@ int resize_tty(struct cli *cli, const char *id, bool exec, unsigned dh, unsigned
     return rc;
 }
 
-void init_tty_size(struct cli *cli, const char *id, bool exec)
+bool init_tty_size(struct cli *cli, const char *id, bool exec)
 {
-    if (resize_tty(cli, id, exec, 0, 0) == 0)
-        return;
-    for (int retry = 0; retry < 10; retry++) {
-        struct timespec ts = {0, (long)(retry + 1) * 10 * 1000000};
-        nanosleep(&ts, NULL);
-        if (resize_tty(cli, id, exec, 0, 0) == 0)
-            return;
-    }
-    fprintf(stderr, "failed to resize tty, using default size\n");
+    return resize_tty(cli, id, exec, 0, 0) == 0;
 }

@@ -15,7 +15,11 @@ struct io_opts {
     bool in, out, err;
     const char *detach_keys; /* NULL or "" for the default */
     bool sig_proxy;
+    bool resize_retry; /* the initial resize failed: retried while copying */
 };
+
+/* --detach-keys, else the config file's detachKeys. */
+const char *detach_keys(struct cli *cli, struct flagset *fs);
 
 /* POST /containers/{id}/attach?...&stream=1, hijacked. */
 int attach_open(struct cli *cli, const struct io_opts *o, struct api_stream *s, pier_err_t *err);
@@ -27,14 +31,17 @@ int attach_copy(struct cli *cli, const struct io_opts *o, struct api_stream *s, 
  * once the daemon sent the head (so that a start cannot be missed). */
 int wait_open(struct cli *cli, const char *id, const char *condition, struct api_stream *s,
               pier_err_t *err);
-/* The exit status from the wait's body: 125 (with the error on stderr)
- * when the daemon reports one. */
+/* The exit status from the wait's body: 125 (with the error logged as
+ * docker's logrus does) when the daemon reports one. */
 int wait_status(struct api_stream *s);
 
 /* POST /{containers,exec}/{id}/resize?h=&w= to our terminal's size. */
 int resize_tty(struct cli *cli, const char *id, bool exec, unsigned dh, unsigned dw);
-/* The initial resize, retried a few times as docker does. */
-void init_tty_size(struct cli *cli, const char *id, bool exec);
+/* The initial resize; false when it failed, and attach_copy is to retry
+ * it (io_opts.resize_retry) as docker's initTtySize does in the
+ * background: ten more times, then "failed to resize tty, using default
+ * size". */
+bool init_tty_size(struct cli *cli, const char *id, bool exec);
 
 /* The stdin check of docker's CheckTty. */
 int check_tty(bool attach_stdin, bool tty, pier_err_t *err);

@@ -35,6 +35,9 @@ struct cli {
     struct http_conn conn; /* kept alive across requests; fd -1 until used */
     bool connected;
     bool debug;
+    const char *config_dir; /* --config: where config.json is */
+    json_t *config;         /* its settings, once read (NULL: none) */
+    bool config_read;
 };
 
 enum args_rule { ARGS_ANY, ARGS_NONE, ARGS_MIN, ARGS_MAX, ARGS_EXACT, ARGS_RANGE };
@@ -79,10 +82,17 @@ int cli_usage_error(const char *path, const struct cmd *cmd, const char *msg);
 /* docker's "pier: 'pier logs' requires 1 argument ..." (exit 1). */
 int cli_args_error(const char *path, const struct cmd *cmd, int nargs);
 bool cli_args_ok(const struct cmd *cmd, int n);
+/* What the docker CLI logs with logrus.Errorf, in logrus's text format:
+ * time="2006-01-02T15:04:05Z" level=error msg="..." */
+void cli_log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print the help of the command. */
 void cli_help(struct cli *cli, const char *path, const struct cmd *cmd, FILE *out);
 /* The terminal width for help ($COLUMNS is not read: docker asks fd 0). */
 int cli_term_width(void);
+
+/* A string setting of the docker CLI's config.json ("psFormat",
+ * "imagesFormat", "statsFormat", "detachKeys"), "" when not set. */
+const char *cli_config(struct cli *cli, const char *key);
 
 /* --- the daemon ------------------------------------------------------------ */
 

@@ -71,8 +71,23 @@ static int cmp_entries(const void *a, const void *b)
     return strcmp(x->names, y->names);
 }
 
-/* The commands of a group, sorted, each "  name        Short". */
-static void list_commands(FILE *out, const char *group, bool top_only)
+/* What docker's root help lists first, in its order. */
+static const char *const common_commands[] = {"run",    "exec",   "ps",      "build",
+                                              "pull",   "push",   "images",  "login",
+                                              "logout", "search", "version", "info"};
+
+static bool is_common(const char *names)
+{
+    size_t l = strcspn(names, "|");
+    for (size_t i = 0; i < ARRAY_SIZE(common_commands); i++)
+        if (strlen(common_commands[i]) == l && memcmp(common_commands[i], names, l) == 0)
+            return true;
+    return false;
+}
+
+/* The commands of a group, sorted, each "  name        Short"; at the top
+ * level without the common ones, which root_help lists apart. */
+static void list_commands(FILE *out, const char *group, bool skip_common)
 {
     const struct cmd_entry *list[64];
     size_t n = 0;
@@ -80,7 +95,7 @@ static void list_commands(FILE *out, const char *group, bool top_only)
     for (size_t i = 0; i < cli_ncommands && n < ARRAY_SIZE(list); i++) {
         if (strcmp(cli_commands[i].group, group) != 0)
             continue;
-        if (top_only && cli_commands[i].cmd->aliases == NULL)
+        if (skip_common && is_common(cli_commands[i].names))
             continue;
         list[n++] = &cli_commands[i];
         size_t l = strcspn(cli_commands[i].names, "|");
@@ -106,11 +121,17 @@ static void root_help(FILE *out)
 {
     fprintf(out, "Usage:  %s [OPTIONS] COMMAND\n\nA self-sufficient runtime for containers\n\n",
             BIN);
-    fprintf(out, "Management Commands:\n");
+    fprintf(out, "Common Commands:\n");
+    for (size_t i = 0; i < ARRAY_SIZE(common_commands); i++) {
+        const struct cmd_entry *e = find("", common_commands[i]);
+        if (e)
+            fprintf(out, "  %-11s %s\n", common_commands[i], e->cmd->short_desc);
+    }
+    fprintf(out, "\nManagement Commands:\n");
     for (size_t i = 0; i < ARRAY_SIZE(groups); i++)
         fprintf(out, "  %-11s %s\n", groups[i][0], groups[i][1]);
     fprintf(out, "\nCommands:\n");
-    list_commands(out, "", false);
+    list_commands(out, "", true);
     struct flagset fs = {.flags = root_flags};
     cleanup_free char *u = flags_usages(&fs, cli_term_width() - 1, NULL, true, true);
     if (u) {
@@ -120,6 +141,8 @@ static void root_help(FILE *out)
         fprintf(out, "\nGlobal Options:\n%s\n", u);
     }
     fprintf(out, "\nRun '%s COMMAND --help' for more information on a command.\n", BIN);
+    fprintf(out, "\nFor more help on how to use Docker, head to "
+                 "https://docs.docker.com/go/guides/\n");
 }
 
 static int root_flag_error(const char *msg)
@@ -179,6 +202,8 @@ static int run_command(struct cli *cli, const char *path, struct cmd *cmd, int a
     } else if (!cli_args_ok(cmd, fs.nargs)) {
         rc = cli_args_error(path, cmd, fs.nargs);
     } else {
+        /* read now, as docker reads it before any command (and warns) */
+        cli_config(cli, "");
         rc = cmd->run(cli, path, &fs);
     }
     flags_reset(&fs);
@@ -225,6 +250,7 @@ static int dispatch(struct cli *cli, struct flagset *fs)
         return 0;
     }
     cli->debug = flag_bool(fs, "debug");
+    cli->config_dir = flag_str(fs, "config");
     if (resolve_host(cli, fs) < 0)
         return 1;
     int n = fs->nargs;
@@ -305,6 +331,8 @@ int pier_main(int argc, char **argv)
     int rc = dispatch(&cli, &fs);
     if (cli.connected)
         http_close(&cli.conn);
+    if (cli.config)
+        json_decref(cli.config);
     flags_reset(&fs);
     if (fflush(stdout) != 0 && rc == 0)
         rc = 1;

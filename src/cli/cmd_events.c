@@ -7,8 +7,10 @@
 
 #include "../lib/cleanup.h"
 #include "../lib/gotmpl.h"
+#include "../lib/json.h"
 #include "cli.h"
 #include "filters.h"
+#include "fmt_event.h"
 #include "units.h"
 
 #define EVENT_LINE_MAX (1024u * 1024)
@@ -64,13 +66,28 @@ static int run_events(struct cli *cli, const char *path, struct flagset *fs)
     (void)path;
     pier_err_t err = NULL;
     const char *format = flag_str(fs, "format");
+    if (strcmp(format, "json") == 0)
+        format = "{{json .}}";
+    /* {{json .}} marshals the message under its json names */
+    bool tagged = strcmp(format, "{{json .}}") == 0;
     struct gotmpl *tmpl = NULL;
     if (*format) {
-        if (gotmpl_parse(strcmp(format, "json") == 0 ? "{{json .}}" : format, &tmpl, &err) < 0) {
+        /* the template runs once on an empty message, which finds the
+         * errors that do not depend on the events */
+        cleanup_json json_t *empty = json_object();
+        cleanup_json json_t *row = tagged ? event_tagged(empty) : event_row(empty);
+        char *t = NULL;
+        size_t tl = 0;
+        if (gotmpl_parse(format, &tmpl, &err) < 0 ||
+            tmpl_check(format, "", &event_message_type, &err) < 0 ||
+            gotmpl_exec(tmpl, row, &t, &tl, &err) < 0) {
+            if (tmpl)
+                gotmpl_free(tmpl);
             fprintf(stderr, "Error parsing format: %s\n", pier_error_msg(err));
             pier_error_free(&err);
             return 64;
         }
+        free(t);
     }
     cleanup_buf struct buf q = BUF_INIT;
     cleanup_buf struct buf filters = BUF_INIT;
@@ -129,12 +146,11 @@ static int run_events(struct cli *cli, const char *path, struct flagset *fs)
             if (ev) {
                 cleanup_buf struct buf o = BUF_INIT;
                 if (tmpl) {
+                    cleanup_json json_t *row = tagged ? event_tagged(ev) : event_row(ev);
                     char *t = NULL;
                     size_t tl = 0;
-                    if (gotmpl_exec(tmpl, ev, &t, &tl, &err) == 0)
+                    if (gotmpl_exec(tmpl, row, &t, &tl, &err) == 0)
                         buf_put(&o, t, tl);
-                    else
-                        pier_error_free(&err);
                     free(t);
                     buf_putc(&o, '\n');
                 } else {
@@ -142,11 +158,18 @@ static int run_events(struct cli *cli, const char *path, struct flagset *fs)
                 }
                 out_write(1, o.data, o.len);
                 json_decref(ev);
+                if (err) {
+                    /* as docker: the line ends, then the error ends us */
+                    rc = cli_fail(&err);
+                    break;
+                }
             }
             size_t rest = line.len - (size_t)(nl + 1 - line.data);
             memmove(line.data, nl + 1, rest);
             line.len = rest;
         }
+        if (rc != 0)
+            break;
     }
     buf_free(&line);
     api_stream_close(&s);

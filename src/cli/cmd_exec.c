@@ -69,7 +69,7 @@ static int run_exec(struct cli *cli, const char *path, struct flagset *fs)
     json_object_set_new(body, "AttachStderr", json_boolean(a_err));
     json_object_set_new(body, "AttachStdout", json_boolean(a_out));
     json_object_set_new(body, "Detach", json_boolean(detach));
-    json_object_set_new(body, "DetachKeys", json_string(flag_str(fs, "detach-keys")));
+    json_object_set_new(body, "DetachKeys", json_string(detach_keys(cli, fs)));
     json_object_set_new(body, "Env", json_incref(env));
     json_object_set_new(body, "WorkingDir", json_string(flag_str(fs, "workdir")));
     json_t *cmd = json_array();
@@ -111,7 +111,7 @@ static int run_exec(struct cli *cli, const char *path, struct flagset *fs)
         .in = a_in,
         .out = a_out,
         .err = a_err,
-        .detach_keys = flag_str(fs, "detach-keys"),
+        .detach_keys = detach_keys(cli, fs),
     };
     if (tty)
         sig_catch(false, true);
@@ -119,7 +119,7 @@ static int run_exec(struct cli *cli, const char *path, struct flagset *fs)
     if (api_hijack(cli, spath, start, &as, &err) < 0)
         return cli_fail(&err);
     if (tty && isatty(0))
-        init_tty_size(cli, id, true);
+        io.resize_retry = !init_tty_size(cli, id, true);
     int rc = attach_copy(cli, &io, &as, &err);
     api_stream_close(&as);
     if (rc < 0)
@@ -219,7 +219,7 @@ static int run_attach(struct cli *cli, const char *path, struct flagset *fs)
         .in = !no_stdin && open_stdin,
         .out = true,
         .err = true,
-        .detach_keys = flag_str(fs, "detach-keys"),
+        .detach_keys = detach_keys(cli, fs),
         .sig_proxy = sig_proxy,
     };
     sig_catch(sig_proxy, tty);
@@ -239,7 +239,7 @@ static int run_attach(struct cli *cli, const char *path, struct flagset *fs)
     if (tty && isatty(1)) {
         /* one cell larger and back, so that the program redraws */
         resize_tty(cli, n.data, false, 1, 1);
-        init_tty_size(cli, n.data, false);
+        io.resize_retry = !init_tty_size(cli, n.data, false);
     }
     int rc = attach_copy(cli, &io, &as, &err);
     api_stream_close(&as);

@@ -53,6 +53,26 @@ static json_t *image_header(void)
     return h;
 }
 
+/* What a template may name on docker's *formatter.imageContext. */
+static const struct tmpl_field image_fields[] = {
+    {"Containers", &tmpl_string},
+    {"CreatedAt", &tmpl_string},
+    {"CreatedSince", &tmpl_string},
+    {"Digest", &tmpl_string},
+    {"ID", &tmpl_string},
+    {"Repository", &tmpl_string},
+    {"SharedSize", &tmpl_string},
+    {"Size", &tmpl_string},
+    {"Tag", &tmpl_string},
+    {"UniqueSize", &tmpl_string},
+    {"VirtualSize", &tmpl_string},
+    {"FullHeader", NULL},
+    {"Header", NULL},
+    {"MarshalJSON", NULL},
+    {NULL},
+};
+static const struct tmpl_type image_context_type = {"*formatter.imageContext", image_fields, false};
+
 /* NewImageFormat */
 static void image_format(const char *source, bool quiet, bool digest, struct buf *out)
 {
@@ -266,10 +286,11 @@ static int run_images(struct cli *cli, const char *path, struct flagset *fs)
         api_resp_free(&r);
         return cli_fail(&err);
     }
+    bool quiet = flag_bool(fs, "quiet"), digests = flag_bool(fs, "digests");
     const char *format = flag_str(fs, "format");
     if (*format == '\0')
-        format = "table";
-    bool quiet = flag_bool(fs, "quiet"), digests = flag_bool(fs, "digests");
+        format =
+            *cli_config(cli, "imagesFormat") && !quiet ? cli_config(cli, "imagesFormat") : "table";
     cleanup_buf struct buf fmt = BUF_INIT;
     image_format(format, quiet, digests, &fmt);
     struct fmt_ctx f;
@@ -278,6 +299,7 @@ static int run_images(struct cli *cli, const char *path, struct flagset *fs)
         api_resp_free(&r);
         return cli_fail(&err);
     }
+    f.type = &image_context_type;
     time_t now = time(NULL);
     bool trunc = !flag_bool(fs, "no-trunc");
     size_t i;

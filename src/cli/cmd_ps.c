@@ -1,9 +1,11 @@
 /* ps (container ls): GET /containers/json, then docker's table. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "../lib/cleanup.h"
+#include "../lib/gotmpl.h"
 #include "../lib/json.h"
 #include "cli.h"
 #include "filters.h"
@@ -45,6 +47,29 @@ static void container_format(const char *source, bool quiet, bool size, struct b
     buf_puts(out, quiet ? "{{.ID}}" : source);
 }
 
+/* docker checks --format before it asks the daemon: parsed, then run on
+ * an empty container. */
+static int check_template(const char *format, pier_err_t *err)
+{
+    struct gotmpl *t = NULL;
+    if (gotmpl_parse(format, &t, err) < 0)
+        return pier_error_wrap(err, "failed to parse template");
+    if (tmpl_check(format, "", &container_context_type, err) < 0) {
+        gotmpl_free(t);
+        return pier_error_wrap(err, "failed to execute template");
+    }
+    cleanup_json json_t *empty = json_object();
+    cleanup_json json_t *row = container_row(empty, true, time(NULL));
+    char *out = NULL;
+    size_t len = 0;
+    int rc = gotmpl_exec(t, row, &out, &len, err);
+    gotmpl_free(t);
+    free(out);
+    if (rc < 0)
+        return pier_error_wrap(err, "failed to execute template");
+    return 0;
+}
+
 static int run_ps(struct cli *cli, const char *path, struct flagset *fs)
 {
     (void)path;
@@ -52,10 +77,23 @@ static int run_ps(struct cli *cli, const char *path, struct flagset *fs)
     bool size = flag_bool(fs, "size");
     int64_t last = flag_int(fs, "last");
     const char *format = flag_str(fs, "format");
+    bool format_flag = *format != '\0';
+    if (!format_flag)
+        format = cli_config(cli, "psFormat");
     if (flag_bool(fs, "latest") && last == -1)
         last = 1;
-    /* a template that shows .Size asks for sizes, unless --size=false */
-    if (!quiet && !size && !flag_changed(fs, "size") && strstr(format, ".Size"))
+    if (format_flag && quiet) {
+        fflush(stdout);
+        fprintf(stderr, "WARNING: Ignoring custom format, because both --format and --quiet are "
+                        "set.\n");
+    }
+    pier_err_t err = NULL;
+    if (*format && check_template(format, &err) < 0)
+        return cli_fail(&err);
+    /* a template that shows .Size asks for sizes, unless --size=false;
+     * {{json .}} shows every field */
+    if (!quiet && !size && !flag_changed(fs, "size") &&
+        (strstr(format, ".Size") || strstr(format, "{{json .}}")))
         size = true;
 
     cleanup_buf struct buf q = BUF_INIT;
@@ -83,7 +121,6 @@ static int run_ps(struct cli *cli, const char *path, struct flagset *fs)
     cleanup_buf struct buf fmt = BUF_INIT;
     container_format(format, quiet, size, &fmt);
     struct fmt_ctx f;
-    pier_err_t err = NULL;
     if (fmt_begin(&f, fmt.data, container_header(), &err) < 0) {
         fmt_free(&f);
         return cli_fail(&err);

@@ -220,7 +220,7 @@ static int run_attached(struct cli *cli, const char *path, struct container_conf
         .in = cc.attach_stdin,
         .out = cc.attach_stdout,
         .err = cc.attach_stderr,
-        .detach_keys = flag_str(fs, "detach-keys"),
+        .detach_keys = detach_keys(cli, fs),
         .sig_proxy = sig_proxy,
     };
     bool attach = cc.attach_stdin || cc.attach_stdout || cc.attach_stderr;
@@ -239,16 +239,17 @@ static int run_attached(struct cli *cli, const char *path, struct container_conf
     struct api_resp r;
     if (api_call(cli, "POST", spath, NULL, &r, &err) < 0) {
         api_stream_close(&as);
-        int status = start_error_status(pier_error_msg(err));
-        cli_fail_run(path, &err);
+        /* docker waits for the removal (whose error it logs) first */
         if (cc.auto_remove)
             wait_status(&ws);
         api_stream_close(&ws);
+        int status = start_error_status(pier_error_msg(err));
+        cli_fail_run(path, &err);
         return status;
     }
     api_resp_free(&r);
     if (attach && cc.tty && isatty(1))
-        init_tty_size(cli, id, false);
+        io.resize_retry = !init_tty_size(cli, id, false);
     int rc = 0;
     if (attach) {
         int c = attach_copy(cli, &io, &as, &err);
@@ -320,7 +321,7 @@ static int start_attached(struct cli *cli, struct flagset *fs, const char *name)
         .in = flag_bool(fs, "interactive") && open_stdin,
         .out = true,
         .err = true,
-        .detach_keys = flag_str(fs, "detach-keys"),
+        .detach_keys = detach_keys(cli, fs),
         .sig_proxy = !tty,
     };
     if (!tty)
@@ -337,15 +338,14 @@ static int start_attached(struct cli *cli, struct flagset *fs, const char *name)
     char spath[128];
     snprintf(spath, sizeof spath, "/containers/%s/start", id);
     if (api_call(cli, "POST", spath, NULL, &r, &err) < 0) {
+        /* docker's start cancels its wait here (run's waits on) */
         api_stream_close(&as);
-        if (auto_remove)
-            wait_status(&ws);
         api_stream_close(&ws);
         return cli_fail(&err);
     }
     api_resp_free(&r);
     if (tty && isatty(1))
-        init_tty_size(cli, id, false);
+        io.resize_retry = !init_tty_size(cli, id, false);
     int c2 = attach_copy(cli, &io, &as, &err);
     api_stream_close(&as);
     if (c2 < 0) {

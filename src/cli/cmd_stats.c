@@ -149,6 +149,24 @@ static json_t *stats_row(struct entry *e, bool trunc)
     return row;
 }
 
+/* What a template may name on docker's *container.statsContext. */
+static const struct tmpl_field stats_fields[] = {
+    {"BlockIO", &tmpl_string},
+    {"CPUPerc", &tmpl_string},
+    {"Container", &tmpl_string},
+    {"ID", &tmpl_string},
+    {"MemPerc", &tmpl_string},
+    {"MemUsage", &tmpl_string},
+    {"Name", &tmpl_string},
+    {"NetIO", &tmpl_string},
+    {"PIDs", &tmpl_string},
+    {"FullHeader", NULL},
+    {"Header", NULL},
+    {"MarshalJSON", NULL},
+    {NULL},
+};
+static const struct tmpl_type stats_context_type = {"*container.statsContext", stats_fields, false};
+
 static json_t *stats_header(void)
 {
     json_t *h = json_object();
@@ -277,6 +295,7 @@ static int render(struct stats *st, const char *format, bool trunc, bool clear)
         fmt_free(&f);
         return cli_fail(&err);
     }
+    f.type = &stats_context_type;
     for (size_t i = 0; i < st->n; i++) {
         cleanup_json json_t *row = stats_row(st->e[i], trunc);
         if (fmt_row(&f, row, &err) < 0) {
@@ -284,11 +303,39 @@ static int render(struct stats *st, const char *format, bool trunc, bool clear)
             return cli_fail(&err);
         }
     }
-    if (clear)
-        fputs("\033[2J\033[H", stdout);
-    fmt_end(&f, stdout, &err);
-    fflush(stdout);
+    if (!clear) {
+        fmt_end(&f, stdout, &err);
+        fflush(stdout);
+        fmt_free(&f);
+        return 0;
+    }
+    /* docker's frame: the cursor home, the text, then the text again with
+     * each line erased to its end (its Fprintln adds the space), and the
+     * rest of the screen erased, in one write */
+    cleanup_free char *text = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&text, &len);
+    if (m == NULL) {
+        fmt_free(&f);
+        return 1;
+    }
+    fputs("\033[H", m);
+    fmt_end(&f, m, &err);
+    fclose(m);
     fmt_free(&f);
+    cleanup_buf struct buf frame = BUF_INIT;
+    buf_put(&frame, text, len);
+    for (const char *p = text;;) {
+        const char *nl = memchr(p, '\n', len - (size_t)(p - text));
+        size_t n = nl ? (size_t)(nl - p) : len - (size_t)(p - text);
+        buf_put(&frame, p, n);
+        buf_puts(&frame, " \033[K\n");
+        if (nl == NULL)
+            break;
+        p = nl + 1;
+    }
+    buf_puts(&frame, "\033[J");
+    out_write(1, frame.data, frame.len);
     return 0;
 }
 
@@ -341,7 +388,7 @@ static int run_stats(struct cli *cli, const char *path, struct flagset *fs)
     }
     const char *format = flag_str(fs, "format");
     if (*format == '\0')
-        format = "table";
+        format = *cli_config(cli, "statsFormat") ? cli_config(cli, "statsFormat") : "table";
     char deffmt[] = "table {{.ID}}\\t{{.Name}}\\t{{.CPUPerc}}\\t{{.MemUsage}}\\t{{.MemPerc}}\\t{{."
                     "NetIO}}\\t{{.BlockIO}}\\t{{.PIDs}}";
     if (strcmp(format, "table") == 0)
@@ -354,16 +401,17 @@ static int run_stats(struct cli *cli, const char *path, struct flagset *fs)
         struct pollfd pf[MAX_STATS + 1];
         struct entry *who[MAX_STATS + 1];
         nfds_t n = 0;
-        bool all_got = true;
+        bool all_got = true, buffered = false;
         for (size_t i = 0; i < st.n; i++) {
             struct entry *e = st.e[i];
+            /* buffered bytes first: poll would not see them (and what they
+             * hold counts now, not after a wait) */
+            if (e->open && e->s.conn.len > e->s.conn.off) {
+                pump(e);
+                buffered |= e->open && e->s.conn.len > e->s.conn.off;
+            }
             all_got &= e->got;
             if (e->open) {
-                /* buffered bytes first: poll would not see them */
-                if (e->s.conn.len > e->s.conn.off) {
-                    pump(e);
-                    continue;
-                }
                 pf[n] = (struct pollfd){.fd = e->s.conn.fd, .events = POLLIN};
                 who[n++] = e;
             }
@@ -390,7 +438,7 @@ static int run_stats(struct cli *cli, const char *path, struct flagset *fs)
             }
             next = now_ms() + 500;
         }
-        int64_t wait = waiting_first ? 1000 : next - now_ms();
+        int64_t wait = waiting_first ? (buffered ? 0 : 1000) : next - now_ms();
         if (!waiting_first && wait <= 0) {
             if (render(&st, format, trunc, !no_stream) != 0) {
                 rc = 1;
@@ -401,6 +449,8 @@ static int run_stats(struct cli *cli, const char *path, struct flagset *fs)
             next += 500;
             continue;
         }
+        if (buffered && wait > 0)
+            wait = 0;
         int pr = poll(pf, n, (int)(wait > 0 ? wait : 0));
         if (pr < 0 && errno != EINTR) {
             rc = 1;

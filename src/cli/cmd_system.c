@@ -87,6 +87,51 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* The server's version as docker's types.Version marshals it (its fields
+ * in order, the omitempty ones left out when empty), or, for a template
+ * that prints no JSON, as its fields read (zero values where empty). */
+static json_t *server_version(json_t *raw, bool for_json)
+{
+    static const struct {
+        const char *key;
+        bool omitempty;
+    } fields[] = {
+        {"Platform", false},     {"Components", true},    {"Version", false},
+        {"ApiVersion", false},   {"MinAPIVersion", true}, {"GitCommit", false},
+        {"GoVersion", false},    {"Os", false},           {"Arch", false},
+        {"KernelVersion", true}, {"Experimental", true},  {"BuildTime", true},
+    };
+    json_t *s = json_object();
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        json_t *v = json_object_get(raw, fields[i].key);
+        bool empty = v == NULL || json_is_null(v) || json_is_false(v) ||
+                     (json_is_string(v) && *json_string_value(v) == '\0') ||
+                     (json_is_array(v) && json_array_size(v) == 0);
+        if (empty && fields[i].omitempty && for_json)
+            continue;
+        if (strcmp(fields[i].key, "Experimental") == 0) {
+            json_object_set_new(s, "Experimental", json_boolean(json_is_true(v)));
+            continue;
+        }
+        if (strcmp(fields[i].key, "Components") == 0 && !json_is_array(v)) {
+            json_object_set_new(s, "Components", json_array());
+            continue;
+        }
+        if (v == NULL || json_is_null(v)) {
+            if (strcmp(fields[i].key, "Platform") == 0) {
+                json_t *p = json_object();
+                json_object_set_new(p, "Name", json_string(""));
+                json_object_set_new(s, "Platform", p);
+            } else {
+                json_object_set_new(s, fields[i].key, json_string(""));
+            }
+            continue;
+        }
+        json_object_set(s, fields[i].key, v);
+    }
+    return s;
+}
+
 static void print_version(json_t *data, struct buf *t)
 {
     json_t *c = json_object_get(data, "Client");
@@ -134,6 +179,48 @@ static void print_version(json_t *data, struct buf *t)
     }
 }
 
+/* What a template may name on docker's system.versionInfo. */
+static const struct tmpl_field platform_fields[] = {{"Name", &tmpl_string}, {NULL}};
+static const struct tmpl_type platform_type = {"system.platformInfo", platform_fields, false};
+static const struct tmpl_type server_platform_type = {"struct { Name string }", platform_fields,
+                                                      false};
+static const struct tmpl_field client_fields[] = {
+    {"Platform", &platform_type},
+    {"Version", &tmpl_string},
+    {"APIVersion", &tmpl_string},
+    {"DefaultAPIVersion", &tmpl_string},
+    {"GitCommit", &tmpl_string},
+    {"GoVersion", &tmpl_string},
+    {"Os", &tmpl_string},
+    {"Arch", &tmpl_string},
+    {"BuildTime", &tmpl_string},
+    {"Context", &tmpl_string},
+    {NULL},
+};
+static const struct tmpl_type client_type = {"system.clientVersion", client_fields, false};
+static const struct tmpl_field server_fields[] = {
+    {"Platform", &server_platform_type},
+    {"Components", NULL},
+    {"Version", &tmpl_string},
+    {"APIVersion", &tmpl_string},
+    {"MinAPIVersion", &tmpl_string},
+    {"GitCommit", &tmpl_string},
+    {"GoVersion", &tmpl_string},
+    {"Os", &tmpl_string},
+    {"Arch", &tmpl_string},
+    {"KernelVersion", &tmpl_string},
+    {"Experimental", NULL},
+    {"BuildTime", &tmpl_string},
+    {NULL},
+};
+static const struct tmpl_type server_type = {"*types.Version", server_fields, false};
+static const struct tmpl_field version_fields[] = {
+    {"Client", &client_type},
+    {"Server", &server_type},
+    {NULL},
+};
+static const struct tmpl_type version_type = {"system.versionInfo", version_fields, false};
+
 static int run_version(struct cli *cli, const char *path, struct flagset *fs)
 {
     (void)path;
@@ -143,6 +230,7 @@ static int run_version(struct cli *cli, const char *path, struct flagset *fs)
     if (*format) {
         const char *f = strcmp(format, "json") == 0 ? "{{json .}}" : format;
         if (gotmpl_parse(f, &tmpl, &err) < 0) {
+            tmpl_error_name(&err, "version");
             fprintf(stderr, "template parsing error: %s\n", pier_error_msg(err));
             pier_error_free(&err);
             return 64;
@@ -205,11 +293,17 @@ static int run_version(struct cli *cli, const char *path, struct flagset *fs)
     if (cli->version[0] == '\0')
         snprintf(cli->version, sizeof cli->version, "%s", PIER_API_VERSION);
     json_object_set_new(data, "Client", client_version(cli, true));
+    bool for_json = tmpl == NULL || strstr(format, "json") != NULL;
+    if (server) {
+        json_t *s = server_version(server, for_json);
+        json_decref(server);
+        server = s;
+    }
     json_object_set_new(data, "Server", server ? server : json_null());
 
     /* templates name Go's fields: ApiVersion is APIVersion there (only
      * added when no JSON is printed, which must keep the JSON names) */
-    if (tmpl && strstr(format, "json") == NULL) {
+    if (!for_json) {
         json_t *cl = json_object_get(data, "Client");
         json_object_set(cl, "APIVersion", json_object_get(cl, "ApiVersion"));
         if (server)
@@ -220,9 +314,11 @@ static int run_version(struct cli *cli, const char *path, struct flagset *fs)
         pier_err_t terr = NULL;
         char *o = NULL;
         size_t ol = 0;
-        if (gotmpl_exec(tmpl, data, &o, &ol, &terr) < 0) {
+        if (tmpl_check(format, "version", &version_type, &terr) < 0 ||
+            gotmpl_exec(tmpl, data, &o, &ol, &terr) < 0) {
+            tmpl_error_name(&terr, "version");
             fflush(stdout);
-            fprintf(stderr, "template: %s\n", pier_error_msg(terr));
+            fprintf(stderr, "%s\n", pier_error_msg(terr));
             pier_error_free(&terr);
             rc = 1;
         } else {

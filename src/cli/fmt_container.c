@@ -419,3 +419,19 @@ json_t *container_header(void)
         json_object_set_new(h, kv[i][0], json_string(kv[i][1]));
     return h;
 }
+
+static const struct tmpl_field container_fields[] = {
+    {"Command", &tmpl_string},  {"CreatedAt", &tmpl_string},
+    {"ID", &tmpl_string},       {"Image", &tmpl_string},
+    {"Labels", &tmpl_string},   {"LocalVolumes", &tmpl_string},
+    {"Mounts", &tmpl_string},   {"Names", &tmpl_string},
+    {"Networks", &tmpl_string}, {"Platform", NULL},
+    {"Ports", &tmpl_string},    {"RunningFor", &tmpl_string},
+    {"Size", &tmpl_string},     {"State", &tmpl_string},
+    {"Status", &tmpl_string},   {"Label", &tmpl_string},
+    {"FullHeader", NULL},       {"Header", NULL},
+    {"MarshalJSON", NULL},      {NULL},
+};
+
+const struct tmpl_type container_context_type = {"*formatter.ContainerContext", container_fields,
+                                                 false};

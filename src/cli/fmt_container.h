@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "../lib/buf.h"
+#include "tmpl_check.h"
 
 /* TruncateID: the part after any "algo:" prefix, at most 12 characters. */
 void truncate_id(const char *id, char *out, size_t cap);
@@ -25,5 +26,7 @@ void container_image(json_t *c, bool trunc, struct buf *out);
 json_t *container_row(json_t *c, bool trunc, time_t now);
 /* field -> column name. */
 json_t *container_header(void);
+/* What a template may name on docker's *formatter.ContainerContext. */
+extern const struct tmpl_type container_context_type;
 
 #endif

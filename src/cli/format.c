@@ -187,6 +187,11 @@ int fmt_row(struct fmt_ctx *f, json_t *row, pier_err_t *err)
         buf_putc(&f->rows, '\n');
         return 0;
     }
+    if (f->type && !f->checked) {
+        f->checked = true;
+        if (tmpl_check(f->final, "", f->type, err) < 0)
+            return pier_error_wrap(err, "template parsing error");
+    }
     if (gotmpl_exec(f->tmpl, row, &out, &len, err) < 0)
         return pier_error_wrap(err, "template parsing error");
     buf_put(&f->rows, out, len);

@@ -12,6 +12,7 @@
 #include "../lib/error.h"
 #include "../lib/gotmpl.h"
 #include "../lib/buf.h"
+#include "tmpl_check.h"
 
 struct fmt_ctx {
     bool table;
@@ -19,6 +20,10 @@ struct fmt_ctx {
     struct gotmpl *tmpl;
     char *final;    /* the template text after the table prefix and escapes */
     json_t *header; /* column names, by field */
+    /* the Go type docker runs the template on, checked on the first row
+     * (docker's formatter runs nothing when there is no row) */
+    const struct tmpl_type *type;
+    bool checked;
     struct buf rows;
 };
 

@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../lib/cleanup.h"
@@ -107,28 +108,38 @@ int escape_parse(const char *spec, struct escape *e)
     return e->nkeys ? 0 : -1;
 }
 
-ssize_t escape_filter(struct escape *e, char *buf, size_t n, size_t cap)
+size_t escape_filter(struct escape *e, const char *in, size_t n, char *out, bool *detach)
 {
-    if (e == NULL || e->nkeys == 0)
-        return (ssize_t)n;
-    if (n != 1 || (unsigned char)buf[0] != e->keys[e->pos]) {
-        /* not (the next) escape key: what was held back goes first */
-        if (e->pos > 0) {
-            if (n + e->pos > cap)
-                n = cap - e->pos;
-            memmove(buf + e->pos, buf, n);
-            memcpy(buf, e->keys, e->pos);
-            n += e->pos;
-            e->pos = 0;
+    *detach = false;
+    if (e == NULL || e->nkeys == 0) {
+        memcpy(out, in, n);
+        return n;
+    }
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char b = (unsigned char)in[i];
+        if (b == e->keys[e->pos]) {
+            if (++e->pos == e->nkeys) {
+                /* what came before the sequence still goes */
+                e->pos = 0;
+                *detach = true;
+                return o;
+            }
+            continue;
         }
-        return (ssize_t)n;
+        /* a broken sequence goes through as it was typed */
+        if (e->pos > 0) {
+            memcpy(out + o, e->keys, e->pos);
+            o += e->pos;
+            e->pos = 0;
+            if (b == e->keys[0]) {
+                e->pos = 1;
+                continue;
+            }
+        }
+        out[o++] = (char)b;
     }
-    if (e->pos == e->nkeys - 1) {
-        e->pos = 0;
-        return -1;
-    }
-    e->pos++;
-    return 0;
+    return o;
 }
 
 /* --- signals ---------------------------------------------------------------- */
@@ -312,12 +323,40 @@ static int handle_output(struct stream *s, struct demux *d, const char *buf, siz
 
 #define IO_BUF 32768
 
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Input on the (non-blocking) connection, all of it; a daemon that stopped
+ * reading is no error here. */
+static void send_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0 && errno == EAGAIN) {
+            struct pollfd pf = {.fd = fd, .events = POLLOUT};
+            poll(&pf, 1, -1);
+            continue;
+        }
+        if (w <= 0)
+            return;
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
 int stream_run(struct stream *s, pier_err_t *err)
 {
     struct demux d = {0};
     cleanup_free char *buf = malloc(IO_BUF);
-    cleanup_free char *inbuf = malloc(IO_BUF + 32);
-    if (buf == NULL || inbuf == NULL)
+    cleanup_free char *raw = malloc(IO_BUF);
+    cleanup_free char *inbuf = malloc(IO_BUF + ESCAPE_KEYS_MAX);
+    if (buf == NULL || raw == NULL || inbuf == NULL)
         return pier_error(err, ENOMEM, "stream");
     if (s->npre > 0 && handle_output(s, &d, s->pre, s->npre, err) < 0)
         return -1;
@@ -326,6 +365,7 @@ int stream_run(struct stream *s, pier_err_t *err)
     size_t pending = 0, pending_off = 0;
     int flags = fcntl(s->conn, F_GETFL);
     fcntl(s->conn, F_SETFL, flags | O_NONBLOCK);
+    int64_t timer_at = s->on_timer && s->timer_ms >= 0 ? mono_ms() + s->timer_ms : -1;
     for (;;) {
         if (!want_out && !in_open)
             return 0;
@@ -345,11 +385,23 @@ int stream_run(struct stream *s, pier_err_t *err)
             pf[n] = (struct pollfd){.fd = sig_fd(), .events = POLLIN};
             is = n++;
         }
-        if (poll(pf, (nfds_t)n, -1) < 0) {
+        int timeout = -1;
+        if (timer_at >= 0) {
+            int64_t left = timer_at - mono_ms();
+            timeout = left > 0 ? (int)left : 0;
+        }
+        int ready = poll(pf, (nfds_t)n, timeout);
+        if (ready < 0) {
             if (errno == EINTR)
                 continue;
             return pier_error(err, errno, "poll");
         }
+        if (timer_at >= 0 && mono_ms() >= timer_at) {
+            int next = s->on_timer(s->ctx);
+            timer_at = next >= 0 ? mono_ms() + next : -1;
+        }
+        if (ready == 0)
+            continue;
         if (is >= 0 && (pf[is].revents & POLLIN)) {
             int sig;
             while ((sig = sig_next()) > 0)
@@ -380,7 +432,7 @@ int stream_run(struct stream *s, pier_err_t *err)
             }
         }
         if (ii >= 0 && (pf[ii].revents & (POLLIN | POLLHUP | POLLERR))) {
-            ssize_t r = read(s->in_fd, inbuf, IO_BUF);
+            ssize_t r = read(s->in_fd, raw, IO_BUF);
             if (r < 0 && (errno == EINTR || errno == EAGAIN))
                 continue;
             if (r <= 0) {
@@ -391,13 +443,17 @@ int stream_run(struct stream *s, pier_err_t *err)
                 shutdown(s->conn, SHUT_WR);
                 continue;
             }
-            ssize_t keep = escape_filter(s->escape, inbuf, (size_t)r, IO_BUF + 32);
-            if (keep < 0) {
+            bool detach;
+            pending = escape_filter(s->escape, raw, (size_t)r, inbuf, &detach);
+            pending_off = 0;
+            if (detach) {
+                /* what was typed before the keys is sent first, as docker's
+                 * escape proxy returns it with its error */
+                if (pending > 0)
+                    send_all(s->conn, inbuf, pending);
                 term_restore();
                 return 1;
             }
-            pending = (size_t)keep;
-            pending_off = 0;
         }
     }
 }

@@ -31,19 +31,21 @@ typedef int (*demux_emit)(void *ctx, int stream, const char *data, size_t len);
 int demux_feed(struct demux *d, const char *p, size_t n, demux_emit emit, void *ctx,
                pier_err_t *err);
 
-/* moby/term's escape proxy: single-byte reads that match the detach keys
- * in turn are held back; the whole sequence detaches. */
+/* moby/term's escape proxy: bytes that match the detach keys in turn are
+ * held back, in one read or across reads; the whole sequence detaches. */
+#define ESCAPE_KEYS_MAX 16
 struct escape {
-    unsigned char keys[16];
+    unsigned char keys[ESCAPE_KEYS_MAX];
     size_t nkeys;
     size_t pos;
 };
 /* term.ToBytes: "ctrl-p,ctrl-q", "a,b", ctrl-@ .. ctrl-_ ; -1 if bad. */
 int escape_parse(const char *spec, struct escape *e);
-/* Filter one read of n bytes in buf (room for cap): returns the bytes to
- * send (possibly with held-back keys put back in front), or -1 when the
- * sequence is complete. */
-ssize_t escape_filter(struct escape *e, char *buf, size_t n, size_t cap);
+/* Filter one read of n bytes from in into out (room for n +
+ * ESCAPE_KEYS_MAX): returns how many bytes to send, held-back keys of a
+ * broken sequence put back in front.  *detach when the sequence is
+ * complete; the bytes returned are those typed before it. */
+size_t escape_filter(struct escape *e, const char *in, size_t n, char *out, bool *detach);
 
 struct stream {
     int conn;
@@ -55,6 +57,10 @@ struct stream {
     struct escape *escape; /* detach keys, tty input only */
     /* called for each signal caught (see sig_catch) and on SIGWINCH */
     void (*on_signal)(void *ctx, int sig);
+    /* called timer_ms after the start, then after the delay it returns,
+     * until it returns -1 (timer_ms -1: never) */
+    int (*on_timer)(void *ctx);
+    int timer_ms;
     void *ctx;
 };
 

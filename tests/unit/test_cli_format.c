@@ -1,11 +1,14 @@
 /* pier (the CLI): Go's tabwriter, docker's ps columns, JSON as Go writes it,
- * filters, and the formatter's table directive. */
+ * filters, the formatter's table directive, and templates checked against
+ * docker's Go types. */
 #include "../../src/cli/cli.h"
 #include "../../src/cli/filters.h"
 #include "../../src/cli/fmt_container.h"
+#include "../../src/cli/fmt_event.h"
 #include "../../src/cli/format.h"
 #include "../../src/cli/json_go.h"
 #include "../../src/cli/tabwriter.h"
+#include "../../src/cli/tmpl_check.h"
 
 #include "unit.h"
 
@@ -182,4 +185,67 @@ TEST(cli_table_format)
     CHECK_STR(out, "CONTAINER ID   NAMES     app name\nabc            WEB       v1\n");
     free(out);
     pier_error_free(&err);
+}
+
+/* tmpl_check's error for text on ps's type, or "" when it passes. */
+static void check_ps(const char *text, const char *want)
+{
+    pier_err_t err = NULL;
+    int rc = tmpl_check(text, "", &container_context_type, &err);
+    const char *got = rc < 0 ? pier_error_msg(err) : "";
+    if (strcmp(got, want) != 0)
+        unit_fail(__FILE__, __LINE__, "tmpl_check(%s): `%s` != `%s`", text, got, want);
+    pier_error_free(&err);
+}
+
+TEST(cli_tmpl_check)
+{
+    /* the errors Go's text/template gives on docker's ContainerContext */
+    check_ps("{{.Nope}}", "template: :1:2: executing \"\" at <.Nope>: can't evaluate field Nope "
+                          "in type *formatter.ContainerContext");
+    check_ps("{{.ID.X}}", "template: :1:5: executing \"\" at <.ID.X>: can't evaluate field X in "
+                          "type string");
+    check_ps("{{$.Nope}}", "template: :1:3: executing \"\" at <$.Nope>: can't evaluate field "
+                           "Nope in type *formatter.ContainerContext");
+    check_ps("a\n  {{printf \"%s\" .Names}} {{.Nope}}",
+             "template: :2:27: executing \"\" at <.Nope>: can't evaluate field Nope in type "
+             "*formatter.ContainerContext");
+    check_ps("table {{.Names}}\t{{.Label \"x\"}}\t{{json .}}", "");
+    /* what may not run on the root, or not at all, is left to Go */
+    check_ps("{{if false}}{{.Nope}}{{end}}{{with .Names}}{{.X}}{{end}}", "");
+    check_ps("{{range $i, $e := split .Names \",\"}}{{$e.X}}{{end}}", "");
+    check_ps("{{/* .Nope */}}{{\"{{.Nope}}\"}}{{(.Names).X}}{{$x := .Names}}{{$x.Y}}", "");
+    check_ps("{{define \"t\"}}{{.Nope}}{{end}}{{1.5}}", "");
+    /* docker names the version template */
+    pier_err_t err = NULL;
+    pier_fail(&err, 0, "template: :1:2: executing \"\" at <.Nope>: x");
+    tmpl_error_name(&err, "version");
+    CHECK_STR(pier_error_msg(err), "template: version:1:2: executing \"version\" at <.Nope>: x");
+    pier_error_free(&err);
+}
+
+TEST(cli_event_message)
+{
+    json_t *ev =
+        json_loads("{\"Type\":\"container\",\"Action\":\"die\",\"Actor\":{\"ID\":\"ab\","
+                   "\"Attributes\":{\"name\":\"x\",\"exitCode\":\"0\"}},\"scope\":"
+                   "\"local\",\"time\":5,\"timeNano\":5000000000,\"status\":\"die\",\"id\":"
+                   "\"ab\"}",
+                   0, NULL);
+    CHECK(ev != NULL);
+    /* json.Marshal's order and names; from is empty and omitted */
+    json_t *t = event_tagged(ev);
+    char *s = json_go_compact(t);
+    CHECK_STR(s, "{\"status\":\"die\",\"id\":\"ab\",\"Type\":\"container\",\"Action\":\"die\","
+                 "\"Actor\":{\"ID\":\"ab\",\"Attributes\":{\"exitCode\":\"0\",\"name\":\"x\"}},"
+                 "\"scope\":\"local\",\"time\":5,\"timeNano\":5000000000}");
+    free(s);
+    json_decref(t);
+    /* the Go field names, zero values kept */
+    json_t *r = event_row(ev);
+    CHECK_STR(json_string_value(json_object_get(r, "Status")), "die");
+    CHECK_STR(json_string_value(json_object_get(r, "From")), "");
+    CHECK(json_integer_value(json_object_get(r, "TimeNano")) == 5000000000);
+    json_decref(r);
+    json_decref(ev);
 }

@@ -136,21 +136,37 @@ TEST(cli_detach_keys)
     CHECK(escape_parse("ctrl-1", &e) < 0);
     CHECK(escape_parse("", &e) < 0);
     escape_parse("ctrl-p,ctrl-q", &e);
-    char buf[64] = "\x10";
-    CHECK(escape_filter(&e, buf, 1, sizeof buf) == 0); /* held back */
-    memcpy(buf, "a", 1);
-    CHECK(escape_filter(&e, buf, 1, sizeof buf) == 2); /* given back with what followed */
-    CHECK(memcmp(buf,
+    char out[64];
+    bool detach;
+    CHECK(escape_filter(&e, "\x10", 1, out, &detach) == 0 && !detach); /* held back */
+    /* given back with what followed */
+    CHECK(escape_filter(&e, "a", 1, out, &detach) == 2 && !detach);
+    CHECK(memcmp(out,
                  "\x10"
                  "a",
                  2) == 0);
-    buf[0] = 16;
-    CHECK(escape_filter(&e, buf, 1, sizeof buf) == 0);
-    buf[0] = 17;
-    CHECK(escape_filter(&e, buf, 1, sizeof buf) == -1);
-    /* keys inside a longer read are plain input */
-    memcpy(buf, "\x10\x11", 2);
-    CHECK(escape_filter(&e, buf, 2, sizeof buf) == 2);
+    CHECK(escape_filter(&e, "\x10", 1, out, &detach) == 0 && !detach);
+    CHECK(escape_filter(&e, "\x11", 1, out, &detach) == 0 && detach);
+    /* both keys in one read, as a terminal delivers them when typed
+     * quickly: what came before is sent, then the client detaches */
+    CHECK(escape_filter(&e, "ls\x10\x11", 4, out, &detach) == 2 && detach);
+    CHECK(memcmp(out, "ls", 2) == 0);
+    /* a key inside other input is input */
+    CHECK(escape_filter(&e,
+                        "a\x10"
+                        "b\x11",
+                        4, out, &detach) == 4 &&
+          !detach);
+    CHECK(memcmp(out,
+                 "a\x10"
+                 "b\x11",
+                 4) == 0);
+    /* a repeated first key starts the sequence again */
+    CHECK(escape_filter(&e, "\x10\x10\x11", 3, out, &detach) == 1 && detach);
+    CHECK(out[0] == 0x10);
+    /* a sequence held at the end of a read is kept for the next */
+    CHECK(escape_filter(&e, "x\x10", 2, out, &detach) == 1 && !detach);
+    CHECK(escape_filter(&e, "\x11", 1, out, &detach) == 0 && detach);
 }
 
 TEST(cli_publish)
