@@ -115,14 +115,13 @@ long long rfc3339_to_ns(const char *s)
 
 static json_t *state_json(const struct container *c)
 {
-    return json_pack("{s:s, s:b, s:b, s:b, s:b, s:b, s:b, s:i, s:i, s:s, s:s, s:s}", "Status",
-                     ct_state_name(c->state), "Running",
-                     c->state == C_RUNNING || c->state == C_PAUSED, "Paused", c->state == C_PAUSED,
-                     "Restarting", c->state == C_RESTARTING, "OOMKilled", c->oom_killed, "Dead",
-                     c->state == C_DEAD, "Removing", c->state == C_REMOVING, "Pid", c->pid,
-                     "ExitCode", c->exit_code, "Error", c->error ? c->error : "", "StartedAt",
-                     c->started_at ? c->started_at : ZERO_TIME, "FinishedAt",
-                     c->finished_at ? c->finished_at : ZERO_TIME);
+    return json_pack(
+        "{s:s, s:b, s:b, s:b, s:b, s:b, s:i, s:i, s:s, s:s, s:s}", "Status",
+        ct_state_name(c->state), "Running", c->state == C_RUNNING || c->state == C_PAUSED, "Paused",
+        c->state == C_PAUSED, "Restarting", c->state == C_RESTARTING, "OOMKilled", c->oom_killed,
+        "Dead", c->state == C_DEAD, "Pid", c->pid, "ExitCode", c->exit_code, "Error",
+        c->error ? c->error : "", "StartedAt", c->started_at ? c->started_at : ZERO_TIME,
+        "FinishedAt", c->finished_at ? c->finished_at : ZERO_TIME);
 }
 
 static int save(struct container *c, int flags, pier_err_t *err)
@@ -610,7 +609,10 @@ static int newest_first(const void *a, const void *b)
 int engine_list(struct engine *e, bool all, json_t *filters, int limit, bool size, json_t **out,
                 pier_err_t *err)
 {
-    if (pier_filters_check(filters, list_filters, err) < 0)
+    static const char *const states[] = {"created", "restarting", "running", "removing",
+                                         "paused",  "exited",     "dead",    NULL};
+    if (pier_filters_check(filters, list_filters, err) < 0 ||
+        pier_filters_check_values(filters, "status", states, err) < 0)
         return -1;
     size_t n = 0;
     struct container **v = calloc(e->ncontainers + 1, sizeof *v);

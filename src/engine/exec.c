@@ -92,6 +92,15 @@ static int process_file(struct engine *e, struct exec_inst *x, char *path, size_
     json_object_set(p, "args", json_object_get(x->config, "Cmd"));
     json_object_set_new(p, "terminal",
                         json_boolean(json_is_true(json_object_get(x->config, "Tty"))));
+    json_t *size = json_object_get(x->config, "ConsoleSize");
+    json_int_t rows = json_integer_value(json_array_get(size, 0));
+    json_int_t cols = json_integer_value(json_array_get(size, 1));
+    if (json_is_true(json_object_get(x->config, "Tty")) && rows > 0 && cols > 0 && rows < 65536 &&
+        cols < 65536)
+        json_object_set_new(p, "consoleSize",
+                            json_pack("{s:I, s:I}", "height", rows, "width", cols));
+    else
+        json_object_del(p, "consoleSize");
     env_merge(json_object_get(p, "env"), json_object_get(x->config, "Env"));
     const char *wd = json_string_value(json_object_get(x->config, "WorkingDir"));
     if (wd && *wd)

@@ -1,5 +1,6 @@
 /* Create, start, stop, kill, wait, pause, remove, rename: a container's
  * life as docker's API drives it, and restart policies. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -49,14 +50,21 @@ static void merge_image_config(json_t *cfg, json_t *img)
     json_object_set_new(cfg, "Env", env);
     json_t *ep = json_object_get(cfg, "Entrypoint");
     json_t *cmd = json_object_get(cfg, "Cmd");
-    bool has_ep = json_array_size(ep) > 0;
-    if (!has_ep) {
-        json_t *iep = json_object_get(img, "Entrypoint");
-        json_object_set(cfg, "Entrypoint", iep ? iep : json_null());
+    /* `--entrypoint ''` (sent as [""]) clears the image's entrypoint */
+    if (json_array_size(ep) == 1 && json_string_length(json_array_get(ep, 0)) == 0 &&
+        json_is_string(json_array_get(ep, 0))) {
+        json_object_set_new(cfg, "Entrypoint", json_array());
+        ep = json_object_get(cfg, "Entrypoint");
+    }
+    if (json_array_size(ep) == 0) {
         if (json_array_size(cmd) == 0)
             json_object_set(cfg, "Cmd",
                             json_object_get(img, "Cmd") ? json_object_get(img, "Cmd")
                                                         : json_null());
+        if (!json_is_array(ep)) {
+            json_t *iep = json_object_get(img, "Entrypoint");
+            json_object_set(cfg, "Entrypoint", iep ? iep : json_null());
+        }
     }
     static const char *const strs[] = {"WorkingDir", "User", "StopSignal"};
     for (size_t i = 0; i < 3; i++) {
@@ -147,6 +155,14 @@ int engine_create(struct engine *e, const char *name, json_t *body, json_t **war
     json_object_del(cfg, "NetworkingConfig");
     json_t *imgcfg = json_object_get(img_config(e->images, image_id), "config");
     merge_image_config(cfg, imgcfg);
+    const char *wd = json_string_value(json_object_get(cfg, "WorkingDir"));
+    if (wd && *wd && *wd != '/') {
+        pier_fail(err, EINVAL,
+                  "the working directory '%s' is invalid, it needs to be an absolute path", wd);
+        json_decref(cfg);
+        json_decref(host);
+        return -1;
+    }
     if (json_object_get(host, "NetworkMode") == NULL ||
         json_string_value(json_object_get(host, "NetworkMode"))[0] == '\0')
         json_object_set_new(host, "NetworkMode", json_string("default"));
@@ -248,6 +264,20 @@ struct start_op {
 
 static int remove_now(struct engine *e, struct container *c, pier_err_t *err);
 
+/* The system's error texts as Go writes them (lower case), in a copy of
+ * msg: the docker CLI reads "permission denied" and "no such file or
+ * directory" in a start's error to choose 126 or 127. */
+static char *go_errno_text(const char *msg)
+{
+    char *out = strdup(msg);
+    for (int e = 1; out && e < 134; e++) {
+        const char *t = strerror(e);
+        for (char *p = strstr(out, t); p; p = strstr(p + 1, t))
+            *p = (char)tolower((unsigned char)*p);
+    }
+    return out;
+}
+
 struct stop_later {
     int timeout;
     char signal[32];
@@ -279,8 +309,8 @@ static void start_failed(struct start_op *op, pier_err_t err)
     rootfs_unmount(op->e, c);
     const char *msg = pier_error_msg(err);
     /* docker's exit codes for a program that cannot run */
-    c->exit_code = strstr(msg, "executable file not found") || strstr(msg, "No such file") ? 127
-                   : strstr(msg, "ermission denied")                                       ? 126
+    c->exit_code = strstr(msg, "executable file not found") || strstr(msg, "no such file") ? 127
+                   : strstr(msg, "permission denied")                                      ? 126
                                                                                            : 128;
     free(c->error);
     c->error = strdup(msg);
@@ -314,8 +344,9 @@ static void on_started(void *data, json_t *msg)
     if (opn == NULL || strcmp(opn, "started") != 0) {
         pier_err_t err = NULL;
         const char *why = msg ? json_string_value(json_object_get(msg, "error")) : NULL;
+        cleanup_free char *text = go_errno_text(why ? why : "its monitor exited");
         pier_error(&err, 0, "failed to start container %s: %s", c->id,
-                   why ? why : "its monitor exited");
+                   text ? text : "out of memory");
         start_failed(op, err);
         return;
     }
@@ -348,7 +379,8 @@ static void on_created(void *data, json_t *msg)
     if (opn == NULL || strcmp(opn, "created") != 0) {
         pier_err_t err = NULL;
         const char *why = msg ? json_string_value(json_object_get(msg, "error")) : NULL;
-        pier_error(&err, 0, "OCI runtime create failed: %s", why ? why : "pier-shim exited");
+        cleanup_free char *text = go_errno_text(why ? why : "pier-shim exited");
+        pier_error(&err, 0, "OCI runtime create failed: %s", text ? text : "out of memory");
         start_failed(op, err);
         return;
     }
@@ -456,7 +488,9 @@ int engine_attach(struct engine *e, struct container *c, int fd, bool in, bool o
     ct_event(c, "attach", NULL);
     if (c->shim != NULL && c->state != C_CREATED)
         return send_attach(c, fd, in, out, err_, keys, err);
-    if (c->state == C_CREATED || (c->state == C_EXITED && !c->has_started) || c->shim != NULL) {
+    /* as dockerd's: an attach to a stopped container gets its next run
+     * (`start -a` attaches first, then starts) */
+    if (c->state != C_REMOVING && !c->removing) {
         struct pending_attach *a = calloc(1, sizeof *a);
         if (a == NULL) {
             close(fd);
@@ -470,7 +504,6 @@ int engine_attach(struct engine *e, struct container *c, int fd, bool in, bool o
         *p = a;
         return 0;
     }
-    /* A stopped container's attach ends at once, as docker's does. */
     close(fd);
     return 0;
 }

@@ -455,6 +455,13 @@ static int process_of(const struct container *c, const char *rootfs, const char 
     json_decref(capset);
     if (p == NULL)
         return pier_error(err, ENOMEM, "spec");
+    /* the client's terminal size from the start, before its first resize */
+    json_t *size = json_object_get(c->host, "ConsoleSize");
+    json_int_t rows = json_integer_value(json_array_get(size, 0));
+    json_int_t cols = json_integer_value(json_array_get(size, 1));
+    if (container_tty(c) && rows > 0 && cols > 0 && rows < 65536 && cols < 65536)
+        json_object_set_new(p, "consoleSize",
+                            json_pack("{s:I, s:I}", "height", rows, "width", cols));
     char home[PATH_MAX];
     int rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
     int r = rootfd < 0

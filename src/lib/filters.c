@@ -47,6 +47,30 @@ static bool yes(const char *v, void *data)
     return true;
 }
 
+struct value_check {
+    const char *const *allowed;
+    const char *bad;
+};
+
+static bool not_allowed(const char *v, void *data)
+{
+    struct value_check *c = data;
+    for (const char *const *a = c->allowed; *a; a++)
+        if (strcmp(*a, v) == 0)
+            return false;
+    c->bad = v;
+    return true;
+}
+
+int pier_filters_check_values(json_t *filters, const char *key, const char *const *allowed,
+                              pier_err_t *err)
+{
+    struct value_check c = {allowed, NULL};
+    if (each(json_object_get(filters, key), not_allowed, &c))
+        return pier_fail(err, EINVAL, "invalid filter '%s=%s'", key, c.bad);
+    return 0;
+}
+
 bool pier_filters_has(json_t *filters, const char *key)
 {
     return each(json_object_get(filters, key), yes, NULL);

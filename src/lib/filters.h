@@ -14,6 +14,11 @@
  * "invalid filter 'KEY'" (errnum EINVAL). */
 int pier_filters_check(json_t *filters, const char *const *known, pier_err_t *err);
 
+/* Refuses a value of key that is not in allowed (NULL-terminated), with
+ * docker's "invalid filter 'KEY=VALUE'". */
+int pier_filters_check_values(json_t *filters, const char *key, const char *const *allowed,
+                              pier_err_t *err);
+
 typedef bool (*pier_filter_fn)(const char *value, void *data);
 /* Whether key is absent (or empty) or fn accepts one of its values. */
 bool pier_filters_any(json_t *filters, const char *key, pier_filter_fn fn, void *data);

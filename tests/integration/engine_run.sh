@@ -184,5 +184,27 @@ test_bad_input_changes_nothing() {
     expect_fail "unknown flag: --no-such-flag" docker run --no-such-flag busybox true
     expect_fail 'exec: "nosuchcmd": executable file not found' docker run --name nf busybox nosuchcmd
     expect_eq "$(docker inspect -f '{{.State.ExitCode}}' nf)" 127
+    expect_fail "the working directory 'relative' is invalid" docker run -w relative busybox true
+    expect_fail "invalid filter 'status=bogus'" docker ps -a -f status=bogus
     expect_eq "$(docker ps -aq | wc -l)" 1
+    # the docker CLI's exit codes for what cannot run read the error's words
+    local rc=0
+    docker run --rm busybox /etc/passwd 2>/dev/null || rc=$?
+    expect_eq "$rc" 126 "run of a file that is not executable"
+    rc=0
+    docker run --rm busybox /no/such/file 2>/dev/null || rc=$?
+    expect_eq "$rc" 127 "run of a missing file"
+}
+
+test_entrypoint_reset_and_start_attach_again() {
+    engine_start
+    busybox_image
+    # --entrypoint '' clears the image's entrypoint, the command stays
+    tar -C "${PIER_TEST_ROOTFS:-$T/busybox-root}" -c . |
+        docker import -c 'ENTRYPOINT ["false"]' - withep >/dev/null
+    expect_eq "$(docker run --rm --entrypoint '' withep echo e)" e
+    # start -a of a container that ran before gets the new run's output
+    docker run --name twice busybox sh -c 'echo run' >/dev/null
+    expect_eq "$(docker start -a twice)" run
+    expect_eq "$(docker logs twice | tr '\n' ' ')" "run run "
 }
