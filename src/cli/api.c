@@ -143,24 +143,34 @@ static int versioned(struct cli *cli, const char *path, char *out, size_t cap, p
     return 0;
 }
 
+/* The request's target under the negotiated version, and body, when given,
+ * as JSON in *js (the caller frees it). */
+static int prepare(struct cli *cli, const char *path, json_t *body, char *target, size_t cap,
+                   struct http_req *req, char **js, pier_err_t *err)
+{
+    if (versioned(cli, path, target, cap, err) < 0)
+        return -1;
+    if (body != NULL) {
+        *js = encode_body(body);
+        if (*js == NULL)
+            return pier_error(err, ENOMEM, "encode request");
+        req->body = *js;
+        req->body_len = strlen(*js);
+        req->has_body = true;
+        req->content_type = "application/json";
+    }
+    return 0;
+}
+
 int api_do(struct cli *cli, const char *method, const char *path, json_t *body, struct api_resp *r,
            pier_err_t *err)
 {
     memset(r, 0, sizeof *r);
     char target[8192];
-    if (versioned(cli, path, target, sizeof target, err) < 0)
-        return -1;
     cleanup_free char *js = NULL;
     struct http_req req = {.method = method, .target = target, .body_fd = -1};
-    if (body != NULL) {
-        js = encode_body(body);
-        if (js == NULL)
-            return pier_error(err, ENOMEM, "encode request");
-        req.body = js;
-        req.body_len = strlen(js);
-        req.has_body = true;
-        req.content_type = "application/json";
-    }
+    if (prepare(cli, path, body, target, sizeof target, &req, &js, err) < 0)
+        return -1;
     struct http_resp resp;
     if (exchange(cli, &req, &resp, &r->body, &r->len, err) < 0)
         return -1;
@@ -225,19 +235,10 @@ int api_stream_send(struct cli *cli, const char *method, const char *path, json_
     memset(s, 0, sizeof *s);
     s->conn.fd = -1;
     char target[8192];
-    if (versioned(cli, path, target, sizeof target, err) < 0)
-        return -1;
     cleanup_free char *js = NULL;
     struct http_req req = {.method = method, .target = target, .body_fd = -1};
-    if (body != NULL) {
-        js = encode_body(body);
-        if (js == NULL)
-            return pier_error(err, ENOMEM, "encode request");
-        req.body = js;
-        req.body_len = strlen(js);
-        req.has_body = true;
-        req.content_type = "application/json";
-    }
+    if (prepare(cli, path, body, target, sizeof target, &req, &js, err) < 0)
+        return -1;
     if (http_connect(&s->conn, cli->sock, cli->host, err) < 0)
         return -1;
     if (http_send(&s->conn, &req, err) < 0) {
@@ -270,34 +271,32 @@ int api_stream_head(struct api_stream *s, pier_err_t *err)
     return stream_head(s, false, err);
 }
 
+/* Send req on s's connection, then read the head (of an upgrade when req
+ * asks for one); s is closed on an error. */
+static int stream_request(struct api_stream *s, const struct http_req *req, pier_err_t *err)
+{
+    if (http_send(&s->conn, req, err) < 0 || stream_head(s, req->upgrade, err) < 0) {
+        api_stream_close(s);
+        return -1;
+    }
+    return 0;
+}
+
 int api_stream_open(struct cli *cli, const char *method, const char *path, json_t *body,
                     int body_fd, const char *content_type, struct api_stream *s, pier_err_t *err)
 {
     memset(s, 0, sizeof *s);
     s->conn.fd = -1;
     char target[8192];
-    if (versioned(cli, path, target, sizeof target, err) < 0)
-        return -1;
     cleanup_free char *js = NULL;
     struct http_req req = {.method = method, .target = target, .body_fd = body_fd};
-    if (body != NULL) {
-        js = encode_body(body);
-        if (js == NULL)
-            return pier_error(err, ENOMEM, "encode request");
-        req.body = js;
-        req.body_len = strlen(js);
-        req.has_body = true;
-        req.content_type = "application/json";
-    } else if (content_type != NULL) {
+    if (prepare(cli, path, body, target, sizeof target, &req, &js, err) < 0)
+        return -1;
+    if (body == NULL && content_type != NULL)
         req.content_type = content_type;
-    }
     if (http_connect(&s->conn, cli->sock, cli->host, err) < 0)
         return -1;
-    if (http_send(&s->conn, &req, err) < 0 || stream_head(s, false, err) < 0) {
-        api_stream_close(s);
-        return -1;
-    }
-    return 0;
+    return stream_request(s, &req, err);
 }
 
 int api_hijack(struct cli *cli, const char *path, json_t *body, struct api_stream *s,
@@ -306,28 +305,16 @@ int api_hijack(struct cli *cli, const char *path, json_t *body, struct api_strea
     memset(s, 0, sizeof *s);
     s->conn.fd = -1;
     char target[8192];
-    if (versioned(cli, path, target, sizeof target, err) < 0)
-        return -1;
     cleanup_free char *js = NULL;
     struct http_req req = {.method = "POST", .target = target, .body_fd = -1, .upgrade = true};
-    if (body != NULL) {
-        js = encode_body(body);
-        if (js == NULL)
-            return pier_error(err, ENOMEM, "encode request");
-        req.body = js;
-        req.body_len = strlen(js);
-        req.content_type = "application/json";
-    } else {
+    if (prepare(cli, path, body, target, sizeof target, &req, &js, err) < 0)
+        return -1;
+    if (body == NULL)
         req.content_type = "text/plain";
-    }
-    req.has_body = true;
+    req.has_body = true; /* Content-Length: 0 without one */
     if (http_connect(&s->conn, cli->sock, cli->host, err) < 0)
         return -1;
-    if (http_send(&s->conn, &req, err) < 0 || stream_head(s, true, err) < 0) {
-        api_stream_close(s);
-        return -1;
-    }
-    return 0;
+    return stream_request(s, &req, err);
 }
 
 int api_stream_take(struct cli *cli, const char *method, const char *path, struct api_stream *s,
@@ -345,11 +332,46 @@ int api_stream_take(struct cli *cli, const char *method, const char *path, struc
     s->conn = cli->conn;
     cli->connected = false;
     cli->conn = (struct http_conn){.fd = -1};
-    if (http_send(&s->conn, &req, err) < 0 || stream_head(s, false, err) < 0) {
-        api_stream_close(s);
+    return stream_request(s, &req, err);
+}
+
+int api_container_call(struct cli *cli, const char *method, const char *name, const char *suffix,
+                       pier_err_t *err)
+{
+    cleanup_buf struct buf p = BUF_INIT;
+    buf_puts(&p, "/containers/");
+    url_escape(name, &p);
+    buf_puts(&p, suffix);
+    struct api_resp r;
+    if (api_call(cli, method, p.data, NULL, &r, err) < 0)
+        return -1;
+    api_resp_free(&r);
+    return 0;
+}
+
+int api_inspect_container(struct cli *cli, const char *name, struct api_resp *r, json_t **c,
+                          pier_err_t *err)
+{
+    cleanup_buf struct buf p = BUF_INIT;
+    buf_puts(&p, "/containers/");
+    url_escape(name, &p);
+    buf_puts(&p, "/json");
+    if (api_call(cli, "GET", p.data, NULL, r, err) < 0)
+        return -1;
+    if (api_json(r, c, err) < 0) {
+        api_resp_free(r);
         return -1;
     }
     return 0;
+}
+
+const char *stream_line(const struct buf *b, size_t *len)
+{
+    const char *nl = b->len ? memchr(b->data, '\n', b->len) : NULL;
+    if (nl == NULL)
+        return NULL;
+    *len = (size_t)(nl - b->data);
+    return b->data;
 }
 
 void api_stream_close(struct api_stream *s)
@@ -375,4 +397,12 @@ void url_escape(const char *s, struct buf *b)
             buf_putc(b, hex[c & 15]);
         }
     }
+}
+
+void url_param(struct buf *b, const char *key, const char *value)
+{
+    buf_putc(b, b->len && memchr(b->data, '?', b->len) ? '&' : '?');
+    buf_puts(b, key);
+    buf_putc(b, '=');
+    url_escape(value, b);
 }

@@ -144,8 +144,26 @@ void api_stream_close(struct api_stream *s);
 int api_stream_take(struct cli *cli, const char *method, const char *path, struct api_stream *s,
                     pier_err_t *err);
 
+/* A line stream's bytes (events, stats, progress) as read so far: the
+ * first whole line of b, without its newline (*len bytes), or NULL;
+ * buf_consume(b, *len + 1) drops it. */
+const char *stream_line(const struct buf *b, size_t *len);
+
+/* METHOD /containers/{name}{suffix}, the name escaped; the response is
+ * dropped. */
+int api_container_call(struct cli *cli, const char *method, const char *name, const char *suffix,
+                       pier_err_t *err);
+/* GET /containers/{name}/json: the container in *c, owned by r (which is
+ * freed on an error). */
+int api_inspect_container(struct cli *cli, const char *name, struct api_resp *r, json_t **c,
+                          pier_err_t *err);
+
 /* URL query building: escape a value as Go's url.QueryEscape does. */
 void url_escape(const char *s, struct buf *b);
+/* "?key=value", or "&key=value" once b has a '?' (so the path before must
+ * have none unescaped), the value escaped; keys in url.Values' order are
+ * the caller's to keep. */
+void url_param(struct buf *b, const char *key, const char *value);
 
 /* --- output ------------------------------------------------------------------ */
 
@@ -157,6 +175,9 @@ char *json_go_compact(json_t *j);
 
 /* Run a --format template over data; the text is written to *out. */
 int cli_template(const char *format, json_t *data, struct buf *out, pier_err_t *err);
+
+/* qsort's comparison of two const char * elements, by strcmp. */
+int cmp_cstr(const void *a, const void *b);
 
 /* strerror as Go words it ("no such file or directory"). */
 const char *go_strerror(int errnum);

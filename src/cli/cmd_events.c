@@ -11,14 +11,11 @@
 #include "cli.h"
 #include "filters.h"
 #include "fmt_event.h"
+#include "format.h"
+#include "json_go.h"
 #include "units.h"
 
 #define EVENT_LINE_MAX (1024u * 1024)
-
-static int cmp_keys(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
 
 /* TIME TYPE ACTION ID (k=v, ...), as docker's printOutput. */
 static void print_event(json_t *ev, struct buf *o)
@@ -39,24 +36,16 @@ static void print_event(json_t *ev, struct buf *o)
                json_string_value(json_object_get(ev, "Action")) ?: "",
                json_string_value(json_object_get(actor, "ID")) ?: "");
     json_t *attrs = json_object_get(actor, "Attributes");
-    size_t n = json_object_size(attrs);
-    if (n > 0) {
-        const char **keys = calloc(n, sizeof *keys);
-        size_t k = 0;
+    if (json_object_size(attrs) > 0) {
+        cleanup_json json_t *sorted = sorted_object(attrs);
+        size_t i = 0;
         const char *key;
         json_t *v;
-        json_object_foreach (attrs, key, v) {
-            if (keys)
-                keys[k++] = key;
-        }
-        if (keys)
-            qsort(keys, k, sizeof *keys, cmp_keys);
         buf_puts(o, " (");
-        for (size_t i = 0; i < k; i++)
-            buf_printf(o, "%s%s=%s", i ? ", " : "", keys[i],
-                       json_string_value(json_object_get(attrs, keys[i])) ?: "");
+        json_object_foreach (sorted, key, v) {
+            buf_printf(o, "%s%s=%s", i++ ? ", " : "", key, json_string_value(v) ?: "");
+        }
         buf_putc(o, ')');
-        free(keys);
     }
     buf_putc(o, '\n');
 }
@@ -90,15 +79,8 @@ static int run_events(struct cli *cli, const char *path, struct flagset *fs)
         free(t);
     }
     cleanup_buf struct buf q = BUF_INIT;
-    cleanup_buf struct buf filters = BUF_INIT;
-    filters_json(flag_get(fs, "filter"), &filters);
     buf_puts(&q, "/events");
-    char sep = '?';
-    if (filters.len) {
-        buf_printf(&q, "%cfilters=", sep);
-        url_escape(filters.data, &q);
-        sep = '&';
-    }
+    filters_param(flag_get(fs, "filter"), &q);
     time_t now = time(NULL);
     char ts[64], msg[256];
     static const char *const keys[] = {"since", "until"};
@@ -112,9 +94,7 @@ static int run_events(struct cli *cli, const char *path, struct flagset *fs)
             pier_error(&err, 0, "%s", msg);
             return cli_fail(&err);
         }
-        buf_printf(&q, "%c%s=", sep, keys[k]);
-        url_escape(ts, &q);
-        sep = '&';
+        url_param(&q, keys[k], ts);
     }
     struct api_stream s;
     if (api_stream_open(cli, "GET", q.data, NULL, -1, NULL, &s, &err) < 0) {
@@ -140,9 +120,10 @@ static int run_events(struct cli *cli, const char *path, struct flagset *fs)
             rc = cli_fail(&err);
             break;
         }
-        char *nl;
-        while (line.len && (nl = memchr(line.data, '\n', line.len)) != NULL) {
-            json_t *ev = json_loadb(line.data, (size_t)(nl - line.data), 0, NULL);
+        const char *l;
+        size_t ll;
+        while ((l = stream_line(&line, &ll)) != NULL) {
+            json_t *ev = json_loadb(l, ll, 0, NULL);
             if (ev) {
                 cleanup_buf struct buf o = BUF_INIT;
                 if (tmpl) {
@@ -164,9 +145,7 @@ static int run_events(struct cli *cli, const char *path, struct flagset *fs)
                     break;
                 }
             }
-            size_t rest = line.len - (size_t)(nl + 1 - line.data);
-            memmove(line.data, nl + 1, rest);
-            line.len = rest;
+            buf_consume(&line, ll + 1);
         }
         if (rc != 0)
             break;
@@ -181,11 +160,7 @@ static int run_events(struct cli *cli, const char *path, struct flagset *fs)
 static struct flag events_flags[] = {
     {"filter", 'f', FK_LIST, "filter", "Filter output based on conditions provided",
      .check = filter_check},
-    {"format", 0, FK_STRING, NULL,
-     "Format output using a custom template:\n'json':             Print in JSON "
-     "format\n'TEMPLATE':         Print output using the given Go template.\nRefer to "
-     "https://docs.docker.com/go/formatting/ for more information about formatting output with "
-     "templates"},
+    {"format", 0, FK_STRING, NULL, INSPECT_FORMAT_HELP},
     {"since", 0, FK_STRING, NULL, "Show all events created since timestamp"},
     {"until", 0, FK_STRING, NULL, "Stream events until this timestamp"},
     {NULL},

@@ -12,23 +12,6 @@
 #include "opts.h"
 #include "tabwriter.h"
 
-/* GET /containers/{name}/json into *c (owned by r). */
-static int inspect_container(struct cli *cli, const char *name, struct api_resp *r, json_t **c,
-                             pier_err_t *err)
-{
-    cleanup_buf struct buf p = BUF_INIT;
-    buf_puts(&p, "/containers/");
-    url_escape(name, &p);
-    buf_puts(&p, "/json");
-    if (api_call(cli, "GET", p.data, NULL, r, err) < 0)
-        return -1;
-    if (api_json(r, c, err) < 0) {
-        api_resp_free(r);
-        return -1;
-    }
-    return 0;
-}
-
 /* --- exec -------------------------------------------------------------------- */
 
 static int run_exec(struct cli *cli, const char *path, struct flagset *fs)
@@ -45,7 +28,7 @@ static int run_exec(struct cli *cli, const char *path, struct flagset *fs)
     /* a dummy inspect first, so that "no such container" wins */
     struct api_resp r;
     json_t *c;
-    if (inspect_container(cli, name, &r, &c, &err) < 0)
+    if (api_inspect_container(cli, name, &r, &c, &err) < 0)
         return cli_fail(&err);
     api_resp_free(&r);
     bool a_in = !detach && interactive, a_out = !detach, a_err = !detach;
@@ -192,7 +175,7 @@ static int run_attach(struct cli *cli, const char *path, struct flagset *fs)
     struct api_resp r;
     json_t *c;
     /* docker's wait runs apart: the inspect's error is the one shown */
-    if (inspect_container(cli, name, &r, &c, &err) < 0 || check_state(c, &err) < 0) {
+    if (api_inspect_container(cli, name, &r, &c, &err) < 0 || check_state(c, &err) < 0) {
         api_resp_free(&r);
         if (waited == 0)
             api_stream_close(&ws);
@@ -229,7 +212,7 @@ static int run_attach(struct cli *cli, const char *path, struct flagset *fs)
         return cli_fail(&err);
     }
     /* the state again: it may have stopped meanwhile */
-    if (inspect_container(cli, name, &r, &c, &err) < 0 || check_state(c, &err) < 0) {
+    if (api_inspect_container(cli, name, &r, &c, &err) < 0 || check_state(c, &err) < 0) {
         api_resp_free(&r);
         api_stream_close(&as);
         api_stream_close(&ws);
@@ -292,8 +275,7 @@ static int run_top(struct cli *cli, const char *path, struct flagset *fs)
                 buf_putc(&a, ' ');
             buf_puts(&a, fs->args[i]);
         }
-        buf_puts(&q, "?ps_args=");
-        url_escape(a.data, &q);
+        url_param(&q, "ps_args", a.data);
     }
     struct api_resp r;
     json_t *j;
@@ -394,7 +376,7 @@ static int run_port(struct cli *cli, const char *path, struct flagset *fs)
     pier_err_t err = NULL;
     struct api_resp r;
     json_t *c;
-    if (inspect_container(cli, fs->args[0], &r, &c, &err) < 0)
+    if (api_inspect_container(cli, fs->args[0], &r, &c, &err) < 0)
         return cli_fail(&err);
     json_t *ports = json_object_get(json_object_get(c, "NetworkSettings"), "Ports");
     char *lines[1024];

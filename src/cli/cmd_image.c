@@ -17,13 +17,6 @@
 #include "ref.h"
 #include "units.h"
 
-#define TABLE_FORMAT_HELP                                                                          \
-    "Format output using a custom template:\n'table':            Print output in table format "    \
-    "with column headers (default)\n'table TEMPLATE':   Print output in table format using the "   \
-    "given Go template\n'json':             Print in JSON format\n'TEMPLATE':         Print "      \
-    "output using the given Go template.\nRefer to https://docs.docker.com/go/formatting/ for "    \
-    "more information about formatting output with templates"
-
 #define IMAGE_TABLE                                                                                \
     "table {{.Repository}}\\t{{.Tag}}\\t{{.ID}}\\t{{if .CreatedSince "                             \
     "}}{{.CreatedSince}}{{else}}N/"                                                                \
@@ -242,6 +235,10 @@ static int run_images(struct cli *cli, const char *path, struct flagset *fs)
 {
     (void)path;
     pier_err_t err = NULL;
+    cleanup_buf struct buf q = BUF_INIT;
+    buf_puts(&q, "/images/json");
+    if (flag_bool(fs, "all"))
+        url_param(&q, "all", "1");
     struct flag *ff = flag_get(fs, "filter");
     /* a REPOSITORY[:TAG] argument is a reference filter */
     const char **saved = ff->vals;
@@ -261,24 +258,12 @@ static int run_images(struct cli *cli, const char *path, struct flagset *fs)
         ff->vals = vals;
         ff->nvals = nsaved + 1;
     }
-    cleanup_buf struct buf filters = BUF_INIT;
-    filters_json(ff, &filters);
+    filters_param(ff, &q);
     if (vals) {
         ff->vals = saved;
         ff->nvals = nsaved;
         free(vals);
         free(refv);
-    }
-    cleanup_buf struct buf q = BUF_INIT;
-    buf_puts(&q, "/images/json");
-    char sep = '?';
-    if (flag_bool(fs, "all")) {
-        buf_printf(&q, "%call=1", sep);
-        sep = '&';
-    }
-    if (filters.len) {
-        buf_printf(&q, "%cfilters=", sep);
-        url_escape(filters.data, &q);
     }
     struct api_resp r;
     json_t *list;
@@ -358,13 +343,10 @@ static int run_rmi(struct cli *cli, const char *path, struct flagset *fs)
     (void)path;
     pier_err_t err = NULL;
     cleanup_buf struct buf q = BUF_INIT;
-    char sep = '?';
-    if (flag_bool(fs, "force")) {
-        buf_printf(&q, "%cforce=1", sep);
-        sep = '&';
-    }
+    if (flag_bool(fs, "force"))
+        url_param(&q, "force", "1");
     if (flag_bool(fs, "no-prune"))
-        buf_printf(&q, "%cnoprune=1", sep);
+        url_param(&q, "noprune", "1");
     int rc = 0;
     bool fatal = false;
     cleanup_buf struct buf errors = BUF_INIT;
@@ -507,29 +489,19 @@ static int run_import(struct cli *cli, const char *path, struct flagset *fs)
     }
     /* url.Values in key order: changes, fromSrc, message, platform, repo */
     cleanup_buf struct buf q = BUF_INIT;
-    buf_puts(&q, "/images/create?");
+    buf_puts(&q, "/images/create");
     struct flag *ch = flag_get(fs, "change");
-    for (size_t i = 0; i < ch->nvals; i++) {
-        buf_puts(&q, "changes=");
-        url_escape(ch->vals[i], &q);
-        buf_putc(&q, '&');
-    }
-    buf_puts(&q, "fromSrc=");
-    url_escape(url ? src : "-", &q);
+    for (size_t i = 0; i < ch->nvals; i++)
+        url_param(&q, "changes", ch->vals[i]);
+    url_param(&q, "fromSrc", url ? src : "-");
     const char *message = flag_str(fs, "message");
-    if (*message) {
-        buf_puts(&q, "&message=");
-        url_escape(message, &q);
-    }
+    if (*message)
+        url_param(&q, "message", message);
     const char *platform = flag_str(fs, "platform");
-    if (*platform) {
-        buf_puts(&q, "&platform=");
-        url_escape(platform, &q);
-    }
-    if (*repo) {
-        buf_puts(&q, "&repo=");
-        url_escape(repo, &q);
-    }
+    if (*platform)
+        url_param(&q, "platform", platform);
+    if (*repo)
+        url_param(&q, "repo", repo);
     struct api_stream s;
     if (api_stream_open(cli, "POST", q.data, NULL, fd, "text/plain", &s, &err) < 0)
         return cli_fail(&err);

@@ -7,13 +7,8 @@
 #include "../lib/cleanup.h"
 #include "../lib/gotmpl.h"
 #include "cli.h"
+#include "format.h"
 #include "json_go.h"
-
-#define INSPECT_FORMAT_HELP                                                                        \
-    "Format output using a custom template:\n'json':             Print in JSON "                   \
-    "format\n'TEMPLATE':         Print output using the given Go template.\nRefer to "             \
-    "https://docs.docker.com/go/formatting/ for more information about formatting output with "    \
-    "templates"
 
 enum kind { K_CONTAINER, K_IMAGE, K_NETWORK, K_VOLUME, K_PLUGIN, K_ANY };
 
@@ -127,15 +122,10 @@ static int fetch(struct cli *cli, const char *path, struct inspector *in, pier_e
     struct api_resp r;
     if (api_do(cli, "GET", path, NULL, &r, err) < 0)
         return -1;
-    if (r.status == 404) {
-        api_error(&r, err);
-        api_resp_free(&r);
-        return 1;
-    }
     if (r.status >= 400) {
         api_error(&r, err);
         api_resp_free(&r);
-        return -1;
+        return r.status == 404 ? 1 : -1;
     }
     /* the daemon's trailing newline is whitespace json.Indent drops */
     add_element(in, r.body, r.len);

@@ -8,30 +8,18 @@
 #include "attach.h"
 #include "cli.h"
 
-/* One request per argument: "/containers/NAME" + suffix. */
-static int each(struct cli *cli, struct flagset *fs, const char *method, const char *suffix,
-                bool print)
+/* One POST per argument: "/containers/NAME" + suffix. */
+static int each(struct cli *cli, struct flagset *fs, const char *suffix)
 {
     int rc = 0;
     pier_err_t err = NULL;
     for (int i = 0; i < fs->nargs; i++) {
-        cleanup_buf struct buf p = BUF_INIT;
-        buf_puts(&p, "/containers/");
-        url_escape(fs->args[i], &p);
-        buf_puts(&p, suffix);
-        struct api_resp r;
-        if (api_call(cli, method, p.data, NULL, &r, &err) < 0) {
-            fflush(stdout);
-            fprintf(stderr, "%s\n", pier_error_msg(err));
-            pier_error_free(&err);
-            rc = 1;
+        if (api_container_call(cli, "POST", fs->args[i], suffix, &err) < 0) {
+            rc = cli_fail(&err);
             continue;
         }
-        api_resp_free(&r);
-        if (print) {
-            printf("%s\n", fs->args[i]);
-            fflush(stdout);
-        }
+        printf("%s\n", fs->args[i]);
+        fflush(stdout);
     }
     return rc;
 }
@@ -40,18 +28,17 @@ static int each(struct cli *cli, struct flagset *fs, const char *method, const c
 static void stop_query(struct cli *cli, struct flagset *fs, const char *base, struct buf *q)
 {
     buf_puts(q, base);
-    char sep = '?';
     const char *sig = flag_str(fs, "signal");
     pier_err_t err = NULL;
     api_ping(cli, &err);
     pier_error_free(&err);
-    if (*sig && api_version_cmp(cli->version, "1.42") >= 0) {
-        buf_printf(q, "%csignal=", sep);
-        url_escape(sig, q);
-        sep = '&';
+    if (*sig && api_version_cmp(cli->version, "1.42") >= 0)
+        url_param(q, "signal", sig);
+    if (flag_changed(fs, "timeout")) {
+        char t[24];
+        snprintf(t, sizeof t, "%lld", (long long)flag_int(fs, "timeout"));
+        url_param(q, "t", t);
     }
-    if (flag_changed(fs, "timeout"))
-        buf_printf(q, "%ct=%lld", sep, (long long)flag_int(fs, "timeout"));
 }
 
 static int run_stop(struct cli *cli, const char *path, struct flagset *fs)
@@ -59,7 +46,7 @@ static int run_stop(struct cli *cli, const char *path, struct flagset *fs)
     (void)path;
     cleanup_buf struct buf q = BUF_INIT;
     stop_query(cli, fs, "/stop", &q);
-    return each(cli, fs, "POST", q.data, true);
+    return each(cli, fs, q.data);
 }
 
 static int run_restart(struct cli *cli, const char *path, struct flagset *fs)
@@ -67,7 +54,7 @@ static int run_restart(struct cli *cli, const char *path, struct flagset *fs)
     (void)path;
     cleanup_buf struct buf q = BUF_INIT;
     stop_query(cli, fs, "/restart", &q);
-    return each(cli, fs, "POST", q.data, true);
+    return each(cli, fs, q.data);
 }
 
 static int run_kill(struct cli *cli, const char *path, struct flagset *fs)
@@ -76,28 +63,21 @@ static int run_kill(struct cli *cli, const char *path, struct flagset *fs)
     cleanup_buf struct buf q = BUF_INIT;
     buf_puts(&q, "/kill");
     const char *sig = flag_str(fs, "signal");
-    if (*sig) {
-        buf_puts(&q, "?signal=");
-        url_escape(sig, &q);
-    }
-    return each(cli, fs, "POST", q.data, true);
+    if (*sig)
+        url_param(&q, "signal", sig);
+    return each(cli, fs, q.data);
 }
 
 static int run_rm(struct cli *cli, const char *path, struct flagset *fs)
 {
     (void)path;
     cleanup_buf struct buf q = BUF_INIT;
-    char sep = '?';
-    if (flag_bool(fs, "force")) {
-        buf_printf(&q, "%cforce=1", sep);
-        sep = '&';
-    }
-    if (flag_bool(fs, "link")) {
-        buf_printf(&q, "%clink=1", sep);
-        sep = '&';
-    }
+    if (flag_bool(fs, "force"))
+        url_param(&q, "force", "1");
+    if (flag_bool(fs, "link"))
+        url_param(&q, "link", "1");
     if (flag_bool(fs, "volumes"))
-        buf_printf(&q, "%cv=1", sep);
+        url_param(&q, "v", "1");
     /* a name with a trailing slash is still that name */
     int rc = 0;
     pier_err_t err = NULL;
@@ -113,20 +93,10 @@ static int run_rm(struct cli *cli, const char *path, struct flagset *fs)
             rc = 1;
             continue;
         }
-        cleanup_buf struct buf p = BUF_INIT;
-        buf_puts(&p, "/containers/");
-        url_escape(name, &p);
-        if (q.len)
-            buf_puts(&p, q.data);
-        struct api_resp r;
-        if (api_call(cli, "DELETE", p.data, NULL, &r, &err) < 0) {
-            fflush(stdout);
-            fprintf(stderr, "%s\n", pier_error_msg(err));
-            pier_error_free(&err);
-            rc = 1;
+        if (api_container_call(cli, "DELETE", name, q.len ? q.data : "", &err) < 0) {
+            rc = cli_fail(&err);
             continue;
         }
-        api_resp_free(&r);
         printf("%s\n", fs->args[i]);
         fflush(stdout);
     }
@@ -136,13 +106,13 @@ static int run_rm(struct cli *cli, const char *path, struct flagset *fs)
 static int run_pause(struct cli *cli, const char *path, struct flagset *fs)
 {
     (void)path;
-    return each(cli, fs, "POST", "/pause", true);
+    return each(cli, fs, "/pause");
 }
 
 static int run_unpause(struct cli *cli, const char *path, struct flagset *fs)
 {
     (void)path;
-    return each(cli, fs, "POST", "/unpause", true);
+    return each(cli, fs, "/unpause");
 }
 
 static int run_wait(struct cli *cli, const char *path, struct flagset *fs)
@@ -155,10 +125,7 @@ static int run_wait(struct cli *cli, const char *path, struct flagset *fs)
         struct api_stream s;
         pier_err_t err = NULL;
         if (wait_open(cli, p.data, NULL, &s, &err) < 0) {
-            fflush(stdout);
-            fprintf(stderr, "%s\n", pier_error_msg(err));
-            pier_error_free(&err);
-            rc = 1;
+            rc = cli_fail(&err);
             continue;
         }
         char *body = NULL;
@@ -207,19 +174,13 @@ static int run_rename(struct cli *cli, const char *path, struct flagset *fs)
         return 1;
     }
     cleanup_buf struct buf q = BUF_INIT;
-    buf_puts(&q, "/containers/");
-    url_escape(old, &q);
-    buf_puts(&q, "/rename?name=");
-    url_escape(p, &q);
-    struct api_resp r;
-    if (api_call(cli, "POST", q.data, NULL, &r, &err) < 0) {
-        fflush(stdout);
-        fprintf(stderr, "%s\n", pier_error_msg(err));
-        pier_error_free(&err);
+    buf_puts(&q, "/rename");
+    url_param(&q, "name", p);
+    if (api_container_call(cli, "POST", old, q.data, &err) < 0) {
+        cli_fail(&err);
         fprintf(stderr, "Error: failed to rename container named %s\n", old);
         return 1;
     }
-    api_resp_free(&r);
     return 0;
 }
 

@@ -22,27 +22,21 @@ static int run_logs(struct cli *cli, const char *path, struct flagset *fs)
     (void)path;
     pier_err_t err = NULL;
     const char *name = fs->args[0];
-    cleanup_buf struct buf ip = BUF_INIT;
-    buf_puts(&ip, "/containers/");
-    url_escape(name, &ip);
-    buf_puts(&ip, "/json");
     struct api_resp r;
     json_t *c;
-    if (api_call(cli, "GET", ip.data, NULL, &r, &err) < 0 || api_json(&r, &c, &err) < 0) {
-        api_resp_free(&r);
+    if (api_inspect_container(cli, name, &r, &c, &err) < 0)
         return cli_fail(&err);
-    }
     bool tty = json_is_true(json_object_get(json_object_get(c, "Config"), "Tty"));
     cleanup_buf struct buf q = BUF_INIT;
     buf_puts(&q, "/containers/");
     url_escape(json_string_value(json_object_get(c, "Id")) ?: name, &q);
     api_resp_free(&r);
-    buf_puts(&q, "/logs?");
+    buf_puts(&q, "/logs");
     /* keys as url.Values sorts them */
     if (flag_bool(fs, "details"))
-        buf_puts(&q, "details=1&");
+        url_param(&q, "details", "1");
     if (flag_bool(fs, "follow"))
-        buf_puts(&q, "follow=1&");
+        url_param(&q, "follow", "1");
     time_t now = time(NULL);
     char ts[64], msg[256];
     const char *since = flag_str(fs, "since");
@@ -51,30 +45,23 @@ static int run_logs(struct cli *cli, const char *path, struct flagset *fs)
             pier_error(&err, 0, "invalid value for \"since\": %s", msg);
             return cli_fail(&err);
         }
-        buf_puts(&q, "since=");
-        url_escape(ts, &q);
-        buf_putc(&q, '&');
+        url_param(&q, "since", ts);
     }
-    buf_puts(&q, "stderr=1&stdout=1&");
+    url_param(&q, "stderr", "1");
+    url_param(&q, "stdout", "1");
     const char *tail = flag_str(fs, "tail");
-    if (*tail) {
-        buf_puts(&q, "tail=");
-        url_escape(tail, &q);
-        buf_putc(&q, '&');
-    }
+    if (*tail)
+        url_param(&q, "tail", tail);
     if (flag_bool(fs, "timestamps"))
-        buf_puts(&q, "timestamps=1&");
+        url_param(&q, "timestamps", "1");
     const char *until = flag_str(fs, "until");
     if (*until) {
         if (get_timestamp(until, now, ts, sizeof ts, msg, sizeof msg) < 0) {
             pier_error(&err, 0, "invalid value for \"until\": %s", msg);
             return cli_fail(&err);
         }
-        buf_puts(&q, "until=");
-        url_escape(ts, &q);
-        buf_putc(&q, '&');
+        url_param(&q, "until", ts);
     }
-    q.data[--q.len] = '\0'; /* the last '&' */
 
     struct api_stream s;
     if (api_stream_open(cli, "GET", q.data, NULL, -1, NULL, &s, &err) < 0)

@@ -33,13 +33,8 @@ static int run_prune(struct cli *cli, const char *path, struct flagset *fs)
                  "continue?"))
         return 0;
     cleanup_buf struct buf q = BUF_INIT;
-    cleanup_buf struct buf filters = BUF_INIT;
-    filters_json(flag_get(fs, "filter"), &filters);
     buf_puts(&q, "/containers/prune");
-    if (filters.len) {
-        buf_puts(&q, "?filters=");
-        url_escape(filters.data, &q);
-    }
+    filters_param(flag_get(fs, "filter"), &q);
     struct api_resp r;
     json_t *j;
     if (api_call(cli, "POST", q.data, NULL, &r, &err) < 0 || api_json(&r, &j, &err) < 0) {

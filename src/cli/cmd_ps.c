@@ -97,25 +97,17 @@ static int run_ps(struct cli *cli, const char *path, struct flagset *fs)
         size = true;
 
     cleanup_buf struct buf q = BUF_INIT;
-    cleanup_buf struct buf filters = BUF_INIT;
-    filters_json(flag_get(fs, "filter"), &filters);
     buf_puts(&q, "/containers/json");
-    char sep = '?';
-    if (flag_bool(fs, "all")) {
-        buf_printf(&q, "%call=1", sep);
-        sep = '&';
-    }
-    if (filters.len) {
-        buf_printf(&q, "%cfilters=", sep);
-        url_escape(filters.data, &q);
-        sep = '&';
-    }
+    if (flag_bool(fs, "all"))
+        url_param(&q, "all", "1");
+    filters_param(flag_get(fs, "filter"), &q);
     if (last > 0) {
-        buf_printf(&q, "%climit=%lld", sep, (long long)last);
-        sep = '&';
+        char n[24];
+        snprintf(n, sizeof n, "%lld", (long long)last);
+        url_param(&q, "limit", n);
     }
     if (size)
-        buf_printf(&q, "%csize=1", sep);
+        url_param(&q, "size", "1");
 
     /* the template is checked before the daemon is asked */
     cleanup_buf struct buf fmt = BUF_INIT;
@@ -150,13 +142,6 @@ static int run_ps(struct cli *cli, const char *path, struct flagset *fs)
     api_resp_free(&r);
     return rc;
 }
-
-#define TABLE_FORMAT_HELP                                                                          \
-    "Format output using a custom template:\n'table':            Print output in table format "    \
-    "with column headers (default)\n'table TEMPLATE':   Print output in table format using the "   \
-    "given Go template\n'json':             Print in JSON format\n'TEMPLATE':         Print "      \
-    "output using the given Go template.\nRefer to https://docs.docker.com/go/formatting/ for "    \
-    "more information about formatting output with templates"
 
 static struct flag ps_flags[] = {
     {"all", 'a', FK_BOOL, NULL, "Show all containers (default shows just running)"},

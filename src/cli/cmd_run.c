@@ -40,10 +40,31 @@ static int start_error_status(const char *msg)
     return 125;
 }
 
-/* createContainer: the container's ID in *id (heap). */
-static int create_container(struct cli *cli, struct flagset *fs, json_t *body, char **id,
+/* The create body from the flags, checked alike for run and create. */
+static int parse_container(struct cli *cli, struct flagset *fs, struct container_config *cc,
+                           pier_err_t *err)
+{
+    if (check_pull(flag_str(fs, "pull"), err) < 0)
+        return -1;
+    return container_parse(fs, fs->args, fs->nargs, api_version(cli), cc, err);
+}
+
+static void set_console_size(json_t *body, bool tty)
+{
+    unsigned rows = 0, cols = 0;
+    if (tty)
+        term_size(1, &rows, &cols);
+    json_t *cs = json_object_get(json_object_get(body, "HostConfig"), "ConsoleSize");
+    json_array_set_new(cs, 0, json_integer(rows));
+    json_array_set_new(cs, 1, json_integer(cols));
+}
+
+/* createContainer, with the terminal's size when tty: the container's ID
+ * in *id (heap). */
+static int create_container(struct cli *cli, struct flagset *fs, json_t *body, bool tty, char **id,
                             pier_err_t *err)
 {
+    set_console_size(body, tty);
     const char *image = json_string_value(json_object_get(body, "Image"));
     const char *name = flag_str(fs, "name");
     const char *platform = flag_str(fs, "platform");
@@ -81,16 +102,10 @@ static int create_container(struct cli *cli, struct flagset *fs, json_t *body, c
     {
         cleanup_buf struct buf q = BUF_INIT;
         buf_puts(&q, "/containers/create");
-        char sep = '?';
-        if (*name) {
-            buf_printf(&q, "%cname=", sep);
-            url_escape(name, &q);
-            sep = '&';
-        }
-        if (*platform) {
-            buf_printf(&q, "%cplatform=", sep);
-            url_escape(platform, &q);
-        }
+        if (*name)
+            url_param(&q, "name", name);
+        if (*platform)
+            url_param(&q, "platform", platform);
         struct api_resp resp;
         if (api_do(cli, "POST", q.data, body, &resp, err) < 0)
             goto out;
@@ -138,27 +153,15 @@ out:
     return rc;
 }
 
-static void set_console_size(json_t *body, bool tty)
-{
-    unsigned rows = 0, cols = 0;
-    if (tty)
-        term_size(1, &rows, &cols);
-    json_t *cs = json_object_get(json_object_get(body, "HostConfig"), "ConsoleSize");
-    json_array_set_new(cs, 0, json_integer(rows));
-    json_array_set_new(cs, 1, json_integer(cols));
-}
-
 static int run_create(struct cli *cli, const char *path, struct flagset *fs)
 {
     pier_err_t err = NULL;
     struct container_config cc;
-    if (check_pull(flag_str(fs, "pull"), &err) < 0 ||
-        container_parse(fs, fs->args, fs->nargs, api_version(cli), &cc, &err) < 0)
+    if (parse_container(cli, fs, &cc, &err) < 0)
         return cli_fail_run(path, &err);
     cleanup_json json_t *body = cc.body;
-    set_console_size(body, cc.tty);
     cleanup_free char *id = NULL;
-    if (create_container(cli, fs, body, &id, &err) < 0)
+    if (create_container(cli, fs, body, cc.tty, &id, &err) < 0)
         return cli_fail(&err);
     printf("%s\n", id);
     return 0;
@@ -171,8 +174,7 @@ static int run_run(struct cli *cli, const char *path, struct flagset *fs)
 {
     pier_err_t err = NULL;
     struct container_config cc;
-    if (check_pull(flag_str(fs, "pull"), &err) < 0 ||
-        container_parse(fs, fs->args, fs->nargs, api_version(cli), &cc, &err) < 0)
+    if (parse_container(cli, fs, &cc, &err) < 0)
         return cli_fail_run(path, &err);
     cleanup_json json_t *body = cc.body;
     bool detach = flag_bool(fs, "detach");
@@ -190,9 +192,8 @@ static int run_run(struct cli *cli, const char *path, struct flagset *fs)
         json_object_set_new(body, "StdinOnce", json_false());
         cc.attach_stdin = cc.attach_stdout = cc.attach_stderr = false;
     }
-    set_console_size(body, cc.tty);
     cleanup_free char *id = NULL;
-    if (create_container(cli, fs, body, &id, &err) < 0) {
+    if (create_container(cli, fs, body, cc.tty, &id, &err) < 0) {
         int status = start_error_status(pier_error_msg(err));
         cli_fail_run(path, &err);
         return status;
@@ -298,16 +299,10 @@ struct cmd cmd_run = {
 static int start_attached(struct cli *cli, struct flagset *fs, const char *name)
 {
     pier_err_t err = NULL;
-    cleanup_buf struct buf p = BUF_INIT;
-    buf_puts(&p, "/containers/");
-    url_escape(name, &p);
-    buf_puts(&p, "/json");
     struct api_resp r;
     json_t *c;
-    if (api_call(cli, "GET", p.data, NULL, &r, &err) < 0 || api_json(&r, &c, &err) < 0) {
-        api_resp_free(&r);
+    if (api_inspect_container(cli, name, &r, &c, &err) < 0)
         return cli_fail(&err);
-    }
     cleanup_free char *id = strdup(json_string_value(json_object_get(c, "Id")) ?: name);
     json_t *config = json_object_get(c, "Config");
     bool tty = json_is_true(json_object_get(config, "Tty"));
@@ -370,28 +365,20 @@ static int run_start(struct cli *cli, const char *path, struct flagset *fs)
         }
         return start_attached(cli, fs, fs->args[0]);
     }
+    cleanup_buf struct buf suffix = BUF_INIT;
+    buf_puts(&suffix, "/start");
+    const char *cp = flag_str(fs, "checkpoint");
+    if (*cp)
+        url_param(&suffix, "checkpoint", cp);
     cleanup_buf struct buf failed = BUF_INIT;
     for (int i = 0; i < fs->nargs; i++) {
-        cleanup_buf struct buf p = BUF_INIT;
-        buf_puts(&p, "/containers/");
-        url_escape(fs->args[i], &p);
-        buf_puts(&p, "/start");
-        const char *cp = flag_str(fs, "checkpoint");
-        if (*cp) {
-            buf_puts(&p, "?checkpoint=");
-            url_escape(cp, &p);
-        }
-        struct api_resp r;
-        if (api_call(cli, "POST", p.data, NULL, &r, &err) < 0) {
-            fflush(stdout);
-            fprintf(stderr, "%s\n", pier_error_msg(err));
-            pier_error_free(&err);
+        if (api_container_call(cli, "POST", fs->args[i], suffix.data, &err) < 0) {
+            cli_fail(&err);
             if (failed.len)
                 buf_puts(&failed, ", ");
             buf_puts(&failed, fs->args[i]);
             continue;
         }
-        api_resp_free(&r);
         printf("%s\n", fs->args[i]);
     }
     if (failed.len) {

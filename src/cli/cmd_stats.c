@@ -96,33 +96,39 @@ static void compute(struct entry *e, json_t *v)
     e->got = true;
 }
 
+/* "1.2kB / 3.4kB", as the I/O columns show what was read and written
+ * (zeros when there is no sample). */
+static json_t *io_pair(const struct entry *e, double in, double out)
+{
+    char a[64], b[64], s[160];
+    human_size_prec(e->invalid ? 0 : in, 3, a, sizeof a);
+    human_size_prec(e->invalid ? 0 : out, 3, b, sizeof b);
+    snprintf(s, sizeof s, "%s / %s", a, b);
+    return json_string(s);
+}
+
+/* "12.34%", or "--" when there is no sample. */
+static json_t *percent(const struct entry *e, double v)
+{
+    char s[160];
+    if (e->invalid)
+        snprintf(s, sizeof s, "--");
+    else
+        snprintf(s, sizeof s, "%.2f%%", v);
+    return json_string(s);
+}
+
 static json_t *stats_row(struct entry *e, bool trunc)
 {
     json_t *row = json_object();
     char a[64], b[64], s[160];
-    if (e->invalid) {
-        human_size_prec(0, 3, a, sizeof a);
-        snprintf(s, sizeof s, "%s / %s", a, a);
-    } else {
-        human_size_prec(e->blkr, 3, a, sizeof a);
-        human_size_prec(e->blkw, 3, b, sizeof b);
-        snprintf(s, sizeof s, "%s / %s", a, b);
-    }
-    json_object_set_new(row, "BlockIO", json_string(s));
-    if (e->invalid)
-        snprintf(s, sizeof s, "--");
-    else
-        snprintf(s, sizeof s, "%.2f%%", e->cpu);
-    json_object_set_new(row, "CPUPerc", json_string(s));
+    json_object_set_new(row, "BlockIO", io_pair(e, e->blkr, e->blkw));
+    json_object_set_new(row, "CPUPerc", percent(e, e->cpu));
     json_object_set_new(row, "Container", json_string(e->name));
     char tid[16];
     truncate_id(e->id[0] ? e->id : e->name, tid, sizeof tid);
     json_object_set_new(row, "ID", json_string(trunc ? tid : (e->id[0] ? e->id : e->name)));
-    if (e->invalid)
-        snprintf(s, sizeof s, "--");
-    else
-        snprintf(s, sizeof s, "%.2f%%", e->mempct);
-    json_object_set_new(row, "MemPerc", json_string(s));
+    json_object_set_new(row, "MemPerc", percent(e, e->mempct));
     if (e->invalid) {
         snprintf(s, sizeof s, "-- / --");
     } else {
@@ -132,15 +138,7 @@ static json_t *stats_row(struct entry *e, bool trunc)
     }
     json_object_set_new(row, "MemUsage", json_string(s));
     json_object_set_new(row, "Name", json_string(e->invalid && !e->cname[0] ? "--" : e->cname));
-    if (e->invalid) {
-        human_size_prec(0, 3, a, sizeof a);
-        snprintf(s, sizeof s, "%s / %s", a, a);
-    } else {
-        human_size_prec(e->rx, 3, a, sizeof a);
-        human_size_prec(e->tx, 3, b, sizeof b);
-        snprintf(s, sizeof s, "%s / %s", a, b);
-    }
-    json_object_set_new(row, "NetIO", json_string(s));
+    json_object_set_new(row, "NetIO", io_pair(e, e->rx, e->tx));
     if (e->invalid)
         snprintf(s, sizeof s, "--");
     else
@@ -251,16 +249,15 @@ static void pump(struct entry *e)
         return;
     }
     buf_put(&e->line, buf, (size_t)n);
-    char *nl;
-    while (e->line.len && (nl = memchr(e->line.data, '\n', e->line.len)) != NULL) {
-        json_t *j = json_loadb(e->line.data, (size_t)(nl - e->line.data), 0, NULL);
+    const char *l;
+    size_t ll;
+    while ((l = stream_line(&e->line, &ll)) != NULL) {
+        json_t *j = json_loadb(l, ll, 0, NULL);
         if (j) {
             compute(e, j);
             json_decref(j);
         }
-        size_t rest = e->line.len - (size_t)(nl + 1 - e->line.data);
-        memmove(e->line.data, nl + 1, rest);
-        e->line.len = rest;
+        buf_consume(&e->line, ll + 1);
     }
     if (e->line.failed) {
         buf_free(&e->line);
@@ -472,12 +469,11 @@ static int run_stats(struct cli *cli, const char *path, struct flagset *fs)
                 continue;
             }
             buf_put(&evline, buf, (size_t)r);
-            char *nl;
-            while (evline.len && (nl = memchr(evline.data, '\n', evline.len)) != NULL) {
-                on_event(cli, &st, evline.data, (size_t)(nl - evline.data), all);
-                size_t rest = evline.len - (size_t)(nl + 1 - evline.data);
-                memmove(evline.data, nl + 1, rest);
-                evline.len = rest;
+            const char *l;
+            size_t ll;
+            while ((l = stream_line(&evline, &ll)) != NULL) {
+                on_event(cli, &st, l, ll, all);
+                buf_consume(&evline, ll + 1);
             }
         }
     }
@@ -491,12 +487,7 @@ static int run_stats(struct cli *cli, const char *path, struct flagset *fs)
 
 static struct flag stats_flags[] = {
     {"all", 'a', FK_BOOL, NULL, "Show all containers (default shows just running)"},
-    {"format", 0, FK_STRING, NULL,
-     "Format output using a custom template:\n'table':            Print output in table format "
-     "with column headers (default)\n'table TEMPLATE':   Print output in table format using the "
-     "given Go template\n'json':             Print in JSON format\n'TEMPLATE':         Print "
-     "output using the given Go template.\nRefer to https://docs.docker.com/go/formatting/ for "
-     "more information about formatting output with templates"},
+    {"format", 0, FK_STRING, NULL, TABLE_FORMAT_HELP},
     {"no-stream", 0, FK_BOOL, NULL, "Disable streaming stats and only pull the first result"},
     {"no-trunc", 0, FK_BOOL, NULL, "Do not truncate output"},
     {NULL},

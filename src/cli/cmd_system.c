@@ -12,12 +12,6 @@
 #include "tabwriter.h"
 #include "units.h"
 
-#define INSPECT_FORMAT_HELP                                                                        \
-    "Format output using a custom template:\n'json':             Print in JSON "                   \
-    "format\n'TEMPLATE':         Print output using the given Go template.\nRefer to "             \
-    "https://docs.docker.com/go/formatting/ for more information about formatting output with "    \
-    "templates"
-
 /* Go's time.ANSIC of an RFC 3339 build time; the input if it is not one. */
 static void reformat_date(const char *s, char *out, size_t cap)
 {
@@ -76,15 +70,10 @@ static json_t *client_version(struct cli *cli, bool with_api)
     return c;
 }
 
-static const char *js(json_t *o, const char *k)
+static const char *jstr(json_t *o, const char *k)
 {
     const char *s = json_string_value(json_object_get(o, k));
     return s ? s : "";
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 /* The server's version as docker's types.Version marshals it (its fields
@@ -135,36 +124,36 @@ static json_t *server_version(json_t *raw, bool for_json)
 static void print_version(json_t *data, struct buf *t)
 {
     json_t *c = json_object_get(data, "Client");
-    const char *api = js(c, "ApiVersion");
-    buf_printf(t, "Client:\n Version:\t%s\n API version:\t%s", js(c, "Version"), api);
-    if (strcmp(api, js(c, "DefaultAPIVersion")) != 0)
-        buf_printf(t, " (downgraded from %s)", js(c, "DefaultAPIVersion"));
+    const char *api = jstr(c, "ApiVersion");
+    buf_printf(t, "Client:\n Version:\t%s\n API version:\t%s", jstr(c, "Version"), api);
+    if (strcmp(api, jstr(c, "DefaultAPIVersion")) != 0)
+        buf_printf(t, " (downgraded from %s)", jstr(c, "DefaultAPIVersion"));
     buf_printf(t,
                "\n Go version:\t%s\n Git commit:\t%s\n Built:\t%s\n OS/Arch:\t%s/%s\n "
                "Context:\t%s",
-               js(c, "GoVersion"), js(c, "GitCommit"), js(c, "BuildTime"), js(c, "Os"),
-               js(c, "Arch"), js(c, "Context"));
+               jstr(c, "GoVersion"), jstr(c, "GitCommit"), jstr(c, "BuildTime"), jstr(c, "Os"),
+               jstr(c, "Arch"), jstr(c, "Context"));
     json_t *s = json_object_get(data, "Server");
     if (s == NULL || json_is_null(s))
         return;
-    const char *pn = js(json_object_get(s, "Platform"), "Name");
+    const char *pn = jstr(json_object_get(s, "Platform"), "Name");
     buf_printf(t, "\n\nServer:%s%s", *pn ? " " : "", pn);
     json_t *comp;
     size_t i;
     json_array_foreach (json_object_get(s, "Components"), i, comp) {
         json_t *d = json_object_get(comp, "Details");
-        buf_printf(t, "\n %s:", js(comp, "Name"));
-        if (strcmp(js(comp, "Name"), "Engine") == 0) {
+        buf_printf(t, "\n %s:", jstr(comp, "Name"));
+        if (strcmp(jstr(comp, "Name"), "Engine") == 0) {
             buf_printf(t,
                        "\n  Version:\t%s\n  API version:\t%s (minimum version %s)\n  Go "
                        "version:\t%s\n  Git commit:\t%s\n  Built:\t%s\n  OS/Arch:\t%s/%s\n  "
                        "Experimental:\t%s",
-                       js(comp, "Version"), js(d, "ApiVersion"), js(d, "MinAPIVersion"),
-                       js(d, "GoVersion"), js(d, "GitCommit"), js(d, "BuildTime"), js(d, "Os"),
-                       js(d, "Arch"), js(d, "Experimental"));
+                       jstr(comp, "Version"), jstr(d, "ApiVersion"), jstr(d, "MinAPIVersion"),
+                       jstr(d, "GoVersion"), jstr(d, "GitCommit"), jstr(d, "BuildTime"),
+                       jstr(d, "Os"), jstr(d, "Arch"), jstr(d, "Experimental"));
             continue;
         }
-        buf_printf(t, "\n  Version:\t%s", js(comp, "Version"));
+        buf_printf(t, "\n  Version:\t%s", jstr(comp, "Version"));
         const char *keys[64];
         size_t n = 0;
         const char *k;
@@ -173,9 +162,9 @@ static void print_version(json_t *data, struct buf *t)
             if (n < 64)
                 keys[n++] = k;
         }
-        qsort(keys, n, sizeof *keys, cmp_str);
+        qsort(keys, n, sizeof *keys, cmp_cstr);
         for (size_t j = 0; j < n; j++)
-            buf_printf(t, "\n  %s:\t%s", keys[j], js(d, keys[j]));
+            buf_printf(t, "\n  %s:\t%s", keys[j], jstr(d, keys[j]));
     }
 }
 
@@ -249,11 +238,11 @@ static int run_version(struct cli *cli, const char *path, struct flagset *fs)
             size_t i;
             bool engine = false;
             json_array_foreach (json_object_get(server, "Components"), i, comp) {
-                if (strcmp(js(comp, "Name"), "Engine") != 0)
+                if (strcmp(jstr(comp, "Name"), "Engine") != 0)
                     continue;
                 engine = true;
                 json_t *d = json_object_get(comp, "Details");
-                const char *bt = js(d, "BuildTime");
+                const char *bt = jstr(d, "BuildTime");
                 if (*bt) {
                     char b[64];
                     reformat_date(bt, b, sizeof b);
@@ -267,14 +256,14 @@ static int run_version(struct cli *cli, const char *path, struct flagset *fs)
                     json_object_set_new(server, "Components", comps);
                 }
                 json_t *d = json_object();
-                json_object_set_new(d, "ApiVersion", json_string(js(server, "ApiVersion")));
-                json_object_set_new(d, "MinAPIVersion", json_string(js(server, "MinAPIVersion")));
-                json_object_set_new(d, "GitCommit", json_string(js(server, "GitCommit")));
-                json_object_set_new(d, "GoVersion", json_string(js(server, "GoVersion")));
-                json_object_set_new(d, "Os", json_string(js(server, "Os")));
-                json_object_set_new(d, "Arch", json_string(js(server, "Arch")));
+                json_object_set_new(d, "ApiVersion", json_string(jstr(server, "ApiVersion")));
+                json_object_set_new(d, "MinAPIVersion", json_string(jstr(server, "MinAPIVersion")));
+                json_object_set_new(d, "GitCommit", json_string(jstr(server, "GitCommit")));
+                json_object_set_new(d, "GoVersion", json_string(jstr(server, "GoVersion")));
+                json_object_set_new(d, "Os", json_string(jstr(server, "Os")));
+                json_object_set_new(d, "Arch", json_string(jstr(server, "Arch")));
                 char b[64];
-                reformat_date(js(server, "BuildTime"), b, sizeof b);
+                reformat_date(jstr(server, "BuildTime"), b, sizeof b);
                 json_object_set_new(d, "BuildTime", json_string(b));
                 json_object_set_new(
                     d, "Experimental",
@@ -282,7 +271,7 @@ static int run_version(struct cli *cli, const char *path, struct flagset *fs)
                                                                                       : "false"));
                 json_t *e = json_object();
                 json_object_set_new(e, "Name", json_string("Engine"));
-                json_object_set_new(e, "Version", json_string(js(server, "Version")));
+                json_object_set_new(e, "Version", json_string(jstr(server, "Version")));
                 json_object_set_new(e, "Details", d);
                 json_array_append_new(comps, e);
             }
@@ -364,12 +353,6 @@ static void println_nonempty(struct buf *b, const char *label, const char *v)
         buf_printf(b, "%s %s\n", label, v);
 }
 
-static const char *jstr(json_t *o, const char *k)
-{
-    const char *s = json_string_value(json_object_get(o, k));
-    return s ? s : "";
-}
-
 static long long jint(json_t *o, const char *k)
 {
     json_t *v = json_object_get(o, k);
@@ -379,6 +362,20 @@ static long long jint(json_t *o, const char *k)
 static const char *jbool(json_t *o, const char *k)
 {
     return json_is_true(json_object_get(o, k)) ? "true" : "false";
+}
+
+/* A heading, then each string of arr on its own indented line; nothing
+ * when arr is empty. */
+static void print_list(struct buf *b, const char *heading, json_t *arr)
+{
+    if (json_array_size(arr) == 0)
+        return;
+    buf_puts(b, heading);
+    size_t i;
+    json_t *v;
+    json_array_foreach (arr, i, v) {
+        buf_printf(b, "  %s\n", json_string_value(v) ?: "");
+    }
 }
 
 static void join_strings(struct buf *b, json_t *arr)
@@ -449,14 +446,7 @@ static void print_server_info(json_t *i, struct buf *b, bool client_debug)
     buf_puts(b, "  Log: ");
     join_strings(b, json_object_get(pl, "Log"));
     buf_putc(b, '\n');
-    json_t *cdi = json_object_get(i, "CDISpecDirs");
-    if (json_array_size(cdi) > 0) {
-        buf_puts(b, " CDI spec directories:\n");
-        json_t *d;
-        json_array_foreach (cdi, k, d) {
-            buf_printf(b, "  %s\n", json_string_value(d) ?: "");
-        }
-    }
+    print_list(b, " CDI spec directories:\n", json_object_get(i, "CDISpecDirs"));
     json_t *sw = json_object_get(i, "Swarm");
     const char *state = jstr(sw, "LocalNodeState");
     buf_printf(b, " Swarm: %s\n", state);
@@ -541,14 +531,7 @@ static void print_server_info(json_t *i, struct buf *b, bool client_debug)
     println_nonempty(b, " HTTP Proxy:", jstr(i, "HttpProxy"));
     println_nonempty(b, " HTTPS Proxy:", jstr(i, "HttpsProxy"));
     println_nonempty(b, " No Proxy:", jstr(i, "NoProxy"));
-    json_t *labels = json_object_get(i, "Labels");
-    if (json_array_size(labels) > 0) {
-        buf_puts(b, " Labels:\n");
-        json_t *l;
-        json_array_foreach (labels, k, l) {
-            buf_printf(b, "  %s\n", json_string_value(l) ?: "");
-        }
-    }
+    print_list(b, " Labels:\n", json_object_get(i, "Labels"));
     buf_printf(b, " Experimental: %s\n", jbool(i, "ExperimentalBuild"));
     json_t *reg = json_object_get(i, "RegistryConfig");
     json_t *cidrs = json_object_get(reg, "InsecureRegistryCIDRs");
@@ -569,14 +552,7 @@ static void print_server_info(json_t *i, struct buf *b, bool client_debug)
                 buf_printf(b, "  %s/%d\n", jstr(v, "IP"), mask_bits(jstr(v, "Mask")));
         }
     }
-    json_t *mirrors = json_object_get(reg, "Mirrors");
-    if (json_array_size(mirrors) > 0) {
-        buf_puts(b, " Registry Mirrors:\n");
-        json_t *m;
-        json_array_foreach (mirrors, k, m) {
-            buf_printf(b, "  %s\n", json_string_value(m) ?: "");
-        }
-    }
+    print_list(b, " Registry Mirrors:\n", json_object_get(reg, "Mirrors"));
     buf_printf(b, " Live Restore Enabled: %s\n", jbool(i, "LiveRestoreEnabled"));
     if (*jstr(i, "ProductLicense"))
         buf_printf(b, " Product License: %s\n", jstr(i, "ProductLicense"));

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/json.h"
 #include "cli.h"
 #include "json_go.h"
 
@@ -54,47 +55,22 @@ void filters_json(const struct flag *f, struct buf *out)
     if (json_object_size(all) > 0) {
         /* sorted keys at both levels */
         json_t *sorted = json_object();
+        cleanup_json json_t *names = sorted_object(all);
         const char *k;
-        json_t *v;
-        size_t n = json_object_size(all), j = 0;
-        const char **keys = calloc(n, sizeof *keys);
-        json_object_foreach (all, k, v) {
-            if (keys)
-                keys[j++] = k;
+        json_t *set;
+        json_object_foreach (names, k, set) {
+            json_object_set_new(sorted, k, sorted_object(set));
         }
-        for (size_t a = 0; keys && a < j; a++)
-            for (size_t b = a + 1; b < j; b++)
-                if (strcmp(keys[b], keys[a]) < 0) {
-                    const char *t = keys[a];
-                    keys[a] = keys[b];
-                    keys[b] = t;
-                }
-        for (size_t a = 0; keys && a < j; a++) {
-            json_t *set = json_object_get(all, keys[a]);
-            json_t *ss = json_object();
-            size_t m = json_object_size(set), c = 0;
-            const char **vals = calloc(m, sizeof *vals);
-            const char *vk;
-            json_t *vv;
-            json_object_foreach (set, vk, vv) {
-                if (vals)
-                    vals[c++] = vk;
-            }
-            for (size_t x = 0; vals && x < c; x++)
-                for (size_t y = x + 1; y < c; y++)
-                    if (strcmp(vals[y], vals[x]) < 0) {
-                        const char *t = vals[x];
-                        vals[x] = vals[y];
-                        vals[y] = t;
-                    }
-            for (size_t x = 0; vals && x < c; x++)
-                json_object_set_new(ss, vals[x], json_true());
-            free(vals);
-            json_object_set_new(sorted, keys[a], ss);
-        }
-        free(keys);
         json_go_marshal(sorted, NULL, out);
         json_decref(sorted);
     }
     json_decref(all);
+}
+
+void filters_param(const struct flag *f, struct buf *query)
+{
+    cleanup_buf struct buf filters = BUF_INIT;
+    filters_json(f, &filters);
+    if (filters.len)
+        url_param(query, "filters", filters.data);
 }

@@ -14,5 +14,8 @@ const char *filter_check(const char *value, char *msg, size_t cap);
  * marshalling has them; names lower-cased and both sides trimmed.  Empty
  * (len 0) when no filter was given. */
 void filters_json(const struct flag *f, struct buf *out);
+/* That JSON as the query's "filters" parameter (see url_param), when any
+ * filter was given. */
+void filters_param(const struct flag *f, struct buf *query);
 
 #endif

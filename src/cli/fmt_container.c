@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../lib/cleanup.h"
+#include "cli.h"
 #include "flags.h"
 #include "tabwriter.h"
 #include "units.h"
@@ -230,11 +231,6 @@ void container_image(json_t *c, bool trunc, struct buf *out)
         buf_puts(out, f);
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 static json_t *str_new(struct buf *b)
 {
     json_t *s = json_stringn(b->data ? b->data : "", b->len);
@@ -290,7 +286,7 @@ json_t *container_row(json_t *c, bool trunc, time_t now)
                 k++;
         }
         if (kv)
-            qsort(kv, k, sizeof *kv, cmp_str);
+            qsort(kv, k, sizeof *kv, cmp_cstr);
         for (size_t i = 0; i < k; i++) {
             if (i)
                 buf_putc(&b, ',');

@@ -4,15 +4,9 @@
 #include "fmt_event.h"
 
 #include <stdbool.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "../lib/cleanup.h"
-
-static int cmp_keys(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
+#include "json_go.h"
 
 /* What a template may name on docker's *events.Message. */
 static const struct tmpl_type event_type_type = {"events.Type", NULL, false};
@@ -32,34 +26,13 @@ static const struct tmpl_field message_fields[] = {
 };
 const struct tmpl_type event_message_type = {"*events.Message", message_fields, false};
 
-/* A copy of the Actor's attributes with the keys sorted, as a Go map
- * marshals. */
-static json_t *sorted_attrs(json_t *attrs)
-{
-    json_t *out = json_object();
-    size_t n = json_object_size(attrs);
-    cleanup_free const char **keys = n ? calloc(n, sizeof *keys) : NULL;
-    if (keys == NULL)
-        return out;
-    size_t k = 0;
-    const char *key;
-    json_t *v;
-    json_object_foreach (attrs, key, v) {
-        keys[k++] = key;
-    }
-    qsort(keys, k, sizeof *keys, cmp_keys);
-    for (size_t i = 0; i < k; i++)
-        json_object_set(out, keys[i], json_object_get(attrs, keys[i]));
-    return out;
-}
-
 static json_t *actor(json_t *ev)
 {
     json_t *a = json_object_get(ev, "Actor");
     json_t *id = json_object_get(a, "ID");
     json_t *out = json_object();
     json_object_set_new(out, "ID", json_is_string(id) ? json_incref(id) : json_string(""));
-    json_object_set_new(out, "Attributes", sorted_attrs(json_object_get(a, "Attributes")));
+    json_object_set_new(out, "Attributes", sorted_object(json_object_get(a, "Attributes")));
     return out;
 }
 

@@ -14,6 +14,20 @@
 #include "../lib/buf.h"
 #include "tmpl_check.h"
 
+/* The --format flag's help: of the commands that list in a table, and of
+ * those that print objects (JSON or a template only). */
+#define TABLE_FORMAT_HELP                                                                          \
+    "Format output using a custom template:\n'table':            Print output in table format "    \
+    "with column headers (default)\n'table TEMPLATE':   Print output in table format using the "   \
+    "given Go template\n'json':             Print in JSON format\n'TEMPLATE':         Print "      \
+    "output using the given Go template.\nRefer to https://docs.docker.com/go/formatting/ for "    \
+    "more information about formatting output with templates"
+#define INSPECT_FORMAT_HELP                                                                        \
+    "Format output using a custom template:\n'json':             Print in JSON "                   \
+    "format\n'TEMPLATE':         Print output using the given Go template.\nRefer to "             \
+    "https://docs.docker.com/go/formatting/ for more information about formatting output with "    \
+    "templates"
+
 struct fmt_ctx {
     bool table;
     bool json_lines; /* "json" or "{{json .}}": rows without template-only members */

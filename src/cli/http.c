@@ -11,6 +11,7 @@
 
 #include "../lib/cleanup.h"
 #include "../lib/file.h"
+#include "../lib/jsonstr.h"
 
 enum {
     CH_SIZE,
@@ -25,17 +26,6 @@ enum {
     CH_DONE,
 };
 
-static int hexval(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
 int http_chunked_decode(struct http_chunked *c, char *in, size_t len, size_t *used, size_t *out)
 {
     size_t i = 0, o = 0;
@@ -43,7 +33,7 @@ int http_chunked_decode(struct http_chunked *c, char *in, size_t len, size_t *us
         char ch = in[i];
         switch (c->state) {
         case CH_SIZE: {
-            int v = hexval(ch);
+            int v = pier_hexval(ch);
             if (v >= 0) {
                 /* 15 hex digits is more than any body we accept */
                 if (++c->ndig > 15)

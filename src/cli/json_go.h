@@ -16,4 +16,8 @@ void go_format_float(double f, struct buf *b);
  * over raw JSON text.  -1 if unbalanced. */
 int json_raw_reformat(const char *src, size_t n, const char *indent, struct buf *b);
 
+/* A copy of obj (holding references to its values) with its keys
+ * sorted, as Go marshals maps. */
+json_t *sorted_object(json_t *obj);
+
 #endif

@@ -138,17 +138,27 @@ static const char *check_ulimit(const char *v, char *msg, size_t cap)
     return NULL;
 }
 
-static const char *check_throttle(const char *v, char *msg, size_t cap, bool bps)
+/* The value after "/dev/...:"; NULL, with the reason in msg, when v is
+ * not of that form. */
+static const char *device_value(const char *v, char *msg, size_t cap)
 {
     const char *colon = strrchr(v, ':');
     if (colon == NULL || strncmp(v, "/dev/", 5) != 0) {
         snprintf(msg, cap, "bad format: %s", v);
-        return msg;
+        return NULL;
     }
+    return colon + 1;
+}
+
+static const char *check_throttle(const char *v, char *msg, size_t cap, bool bps)
+{
+    const char *val = device_value(v, msg, cap);
+    if (val == NULL)
+        return msg;
     int64_t n;
     char m[128];
     if (bps) {
-        if (ram_in_bytes(colon + 1, &n, m, sizeof m) < 0 || n < 0) {
+        if (ram_in_bytes(val, &n, m, sizeof m) < 0 || n < 0) {
             snprintf(msg, cap,
                      "invalid rate for device: %s. The correct format is "
                      "<device-path>:<number>[<unit>]. Number must be a positive integer. Unit is "
@@ -158,7 +168,7 @@ static const char *check_throttle(const char *v, char *msg, size_t cap, bool bps
         }
     } else {
         uint64_t u;
-        if (go_parse_uint(colon + 1, 64, &u, m, sizeof m) < 0) {
+        if (go_parse_uint(val, 64, &u, m, sizeof m) < 0) {
             snprintf(msg, cap,
                      "invalid rate for device: %s. The correct format is <device-path>:<number>. "
                      "Number must be a positive integer",
@@ -181,14 +191,12 @@ static const char *check_iops(const char *v, char *msg, size_t cap)
 
 static const char *check_weight_device(const char *v, char *msg, size_t cap)
 {
-    const char *colon = strrchr(v, ':');
-    if (colon == NULL || strncmp(v, "/dev/", 5) != 0) {
-        snprintf(msg, cap, "bad format: %s", v);
+    const char *val = device_value(v, msg, cap);
+    if (val == NULL)
         return msg;
-    }
     uint64_t w;
     char m[128];
-    if (go_parse_uint(colon + 1, 16, &w, m, sizeof m) < 0 || (w != 0 && (w < 10 || w > 1000))) {
+    if (go_parse_uint(val, 16, &w, m, sizeof m) < 0 || (w != 0 && (w < 10 || w > 1000))) {
         snprintf(msg, cap, "invalid weight for device: %s", v);
         return msg;
     }

@@ -18,8 +18,7 @@
 /* A list flag's values as a JSON array (null, or [] for the _empty one). */
 json_t *strv_json(const struct flag *f);
 json_t *strv_json_empty(const struct flag *f);
-/* Objects with their keys sorted, as Go marshals maps. */
-json_t *sorted_object(json_t *obj);
+/* sorted_object (json_go.h) in place of obj, which is released. */
 json_t *sort_steal(json_t *obj);
 /* A size flag's value in bytes (-1 stays -1; 0 when not given). */
 int64_t bytes_value(struct flagset *fs, const char *name);

@@ -51,33 +51,6 @@ json_t *strv_json_empty(const struct flag *f)
     return a;
 }
 
-static int cmp_cstr(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* A copy of obj with its keys sorted, as Go marshals maps. */
-json_t *sorted_object(json_t *obj)
-{
-    size_t n = json_object_size(obj), k = 0;
-    json_t *out = json_object();
-    if (n == 0)
-        return out;
-    const char **keys = calloc(n, sizeof *keys);
-    if (keys == NULL)
-        return out;
-    const char *key;
-    json_t *v;
-    json_object_foreach (obj, key, v) {
-        keys[k++] = key;
-    }
-    qsort(keys, k, sizeof *keys, cmp_cstr);
-    for (size_t i = 0; i < k; i++)
-        json_object_set(out, keys[i], json_object_get(obj, keys[i]));
-    free(keys);
-    return out;
-}
-
 /* Sort obj's keys in place (replacing the object). */
 json_t *sort_steal(json_t *obj)
 {

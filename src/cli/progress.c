@@ -68,19 +68,17 @@ int progress_display(struct api_stream *s, FILE *out, bool quiet, struct buf *au
             rc = pier_error(err, 0, "progress message too long");
             break;
         }
-        char *start = line.data, *nl;
-        while ((nl = memchr(start, '\n', line.len - (size_t)(start - line.data))) != NULL) {
-            if (show(start, (size_t)(nl - start), out, quiet, aux, err) < 0) {
+        const char *l;
+        size_t ll;
+        while ((l = stream_line(&line, &ll)) != NULL) {
+            if (show(l, ll, out, quiet, aux, err) < 0) {
                 rc = -1;
                 break;
             }
-            start = nl + 1;
+            buf_consume(&line, ll + 1);
         }
         if (rc < 0)
             break;
-        size_t rest = line.len - (size_t)(start - line.data);
-        memmove(line.data, start, rest);
-        line.len = rest;
     }
     if (rc == 0 && line.len > 0 && show(line.data, line.len, out, quiet, aux, err) < 0)
         rc = -1;
@@ -98,14 +96,11 @@ int pull_image(struct cli *cli, const char *image, const char *platform, bool qu
         return pier_error(err, 0, "%s", msg);
     ref_default_tag(&r);
     cleanup_buf struct buf q = BUF_INIT;
-    buf_puts(&q, "/images/create?fromImage=");
-    url_escape(r.name, &q);
-    if (platform && *platform) {
-        buf_puts(&q, "&platform=");
-        url_escape(platform, &q);
-    }
-    buf_puts(&q, "&tag=");
-    url_escape(r.digest[0] ? r.digest : r.tag, &q);
+    buf_puts(&q, "/images/create");
+    url_param(&q, "fromImage", r.name);
+    if (platform && *platform)
+        url_param(&q, "platform", platform);
+    url_param(&q, "tag", r.digest[0] ? r.digest : r.tag);
     struct api_stream s;
     if (api_stream_open(cli, "POST", q.data, NULL, -1, NULL, &s, err) < 0)
         return -1;

@@ -82,25 +82,13 @@ int escape_parse(const char *spec, struct escape *e)
             continue;
         }
         if (l == 6 && strncasecmp(k, "ctrl-", 5) == 0) {
+            /* ctrl-@ .. ctrl-_ are 0 .. 31, letters in either case */
             char c = k[5];
             if (c >= 'a' && c <= 'z')
-                e->keys[e->nkeys++] = (unsigned char)(c - 'a' + 1);
-            else if (c >= 'A' && c <= 'Z')
-                e->keys[e->nkeys++] = (unsigned char)(c - 'A' + 1);
-            else if (c == '@')
-                e->keys[e->nkeys++] = 0;
-            else if (c == '[')
-                e->keys[e->nkeys++] = 27;
-            else if (c == '\\')
-                e->keys[e->nkeys++] = 28;
-            else if (c == ']')
-                e->keys[e->nkeys++] = 29;
-            else if (c == '^')
-                e->keys[e->nkeys++] = 30;
-            else if (c == '_')
-                e->keys[e->nkeys++] = 31;
-            else
+                c = (char)(c - 'a' + 'A');
+            if (c < '@' || c > '_')
                 return -1;
+            e->keys[e->nkeys++] = (unsigned char)(c - '@');
             continue;
         }
         return -1;

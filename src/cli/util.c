@@ -50,6 +50,11 @@ void out_write(int fd, const char *s, size_t n)
     }
 }
 
+int cmp_cstr(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 const char *go_strerror(int errnum)
 {
     /* Go's syscall.Errno strings are glibc's, lower-cased first */
