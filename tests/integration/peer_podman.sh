@@ -213,7 +213,7 @@ ro-root
 tmpfs-rw
 from-host
 ro-volume
-crw-r--r--
+$(stat -c %A /dev/null)
 box" "user, read-only root, tmpfs, volume, device, hostname"
     # podman's default seccomp profile is loaded; unconfined is not
     out=$(pm run --rm $(pm_run_flags) --rootfs "$T/rootfs" grep ^Seccomp: /proc/self/status)
