@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "process.h"
 #include "../lib/cleanup.h"
 #include "../lib/file.h"
 
@@ -46,6 +47,7 @@ static int run_one(const struct rt_hook *h, const char *where, const char *state
         dup2(out[1], 2);
         char *const default_args[] = {h->path, NULL};
         char *const empty_env[] = {NULL};
+        rt_signals_default();
         execve(h->path, h->args && h->args[0] ? h->args : default_args,
                h->env ? h->env : empty_env);
         dprintf(2, "exec `%s`: %s", h->path, strerror(errno));

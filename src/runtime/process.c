@@ -1,6 +1,8 @@
 #include "process.h"
 
 #include <errno.h>
+#include <signal.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
@@ -294,6 +296,24 @@ int rt_process_finalize(const struct rt_process *p, const struct rt_exec_plan *p
     return 0;
 }
 
+void rt_signals_default(void)
+{
+    /* the kernel's call: glibc's sigaction refuses the two signals it keeps
+     * for itself (32, 33), which the shim's libc ignores */
+    struct {
+        void *handler;
+        unsigned long flags;
+        void *restorer;
+        uint64_t mask;
+    } dfl = {SIG_DFL, 0, NULL, 0};
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP)
+            syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof dfl.mask);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 int rt_process_exec(const struct rt_exec_plan *plan, char *const argv[], pier_err_t *err)
 {
     /* Nothing the runtime holds reaches the container (CVE-2024-21626). */
@@ -302,6 +322,9 @@ int rt_process_exec(const struct rt_exec_plan *plan, char *const argv[], pier_er
         for (int fd = (int)first; fd < 65536; fd++)
             fcntl(fd, F_SETFD, FD_CLOEXEC);
     }
+    /* An ignored signal and the signal mask outlive execve: the program
+     * must not inherit the shim's (SIGPIPE ignored, SIGCHLD blocked). */
+    rt_signals_default();
     execve(plan->path, argv, plan->env);
     return pier_error(err, errno, "exec `%s`", plan->path);
 }

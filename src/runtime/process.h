@@ -37,6 +37,9 @@ int rt_process_finalize(const struct rt_process *p, const struct rt_exec_plan *p
 
 /* Close-on-exec every fd from 3 + preserve_fds up, then execve.  Returns
  * only on failure. */
+/* Every signal to its default action, none blocked: how a program, or a
+ * hook, must start whatever its parent (the shim) set for itself. */
+void rt_signals_default(void);
 int rt_process_exec(const struct rt_exec_plan *plan, char *const argv[], pier_err_t *err);
 
 #endif

@@ -48,6 +48,14 @@ test_docker_defaults_inside_the_container() {
     expect_contains "$out" "CapEff:	00000000a80425fb"
     expect_contains "$out" "Seccomp:	2"
     expect_contains "$out" "NoNewPrivs:	0"
+    # no signal blocked or ignored, whatever the shim does for itself; so a
+    # pipe's writer dies of SIGPIPE when its reader has gone
+    expect_eq "$(docker run --rm busybox grep -E '^Sig(Blk|Ign):' /proc/self/status | tr '\n' ' ')" \
+        "SigBlk:	0000000000000000 SigIgn:	0000000000000000 "
+    docker run -d --name sig busybox sleep 1000 >/dev/null
+    expect_eq "$(docker exec sig grep -E '^Sig(Blk|Ign):' /proc/self/status | tr '\n' ' ')" \
+        "SigBlk:	0000000000000000 SigIgn:	0000000000000000 "
+    expect_eq "$(timeout 20 docker run --rm busybox sh -c 'yes | head -c 1000 | wc -c')" 1000
     # a 64 MB /dev/shm, masked and read-only /proc paths
     out=$(docker run --rm busybox df -k /dev/shm)
     expect_contains "$out" "65536"

@@ -87,10 +87,12 @@ test_cgroup_made_and_removed() {
 }
 
 test_kill_signals_by_name_and_number() {
-    make_bundle "$T/b" sh -c 'trap "echo got-usr1 > /tmp/sig" USR1; trap "echo got-term > /tmp/sig; exit 0" TERM; while true; do sleep 0.05; done'
+    make_bundle "$T/b" sh -c 'trap "echo got-usr1 > /tmp/sig" USR1; trap "echo got-term > /tmp/sig; exit 0" TERM; touch /tmp/ready; while true; do sleep 0.05; done'
     local id
     id=$(cid k)
     rt run -d -b "$T/b" "$id"
+    # a signal before the traps are set would end sh
+    wait_for test -e "$T/b/rootfs/tmp/ready"
     rt kill "$id" USR1
     wait_for grep -q got-usr1 "$T/b/rootfs/tmp/sig"
     rt kill "$id" 15
