@@ -738,6 +738,10 @@ class Bench:
         except KeyboardInterrupt:
             say("bench/engine: interrupted")
             self.interrupted = True
+        except Exception as e:  # report what was measured, and why it stopped
+            import traceback
+            say("bench/engine: " + "".join(traceback.format_exception(e)).rstrip())
+            self.failed[("bench", "all")] = f"{type(e).__name__}: {e}"
         finally:
             self.elapsed = now() - t_start
             for n in ("dockerd", "containerd", "pierd"):
