@@ -11,6 +11,8 @@ ctm_cleanup() { ctm kill-server 2>/dev/null || true; }
 # pane_has TEXT [TARGET]: the pane (default window t) shows TEXT.
 pane_has() { ctm capture-pane -p -t "${2:-t}" | grep -qF -- "$1"; }
 pane() { ctm capture-pane -p -t "${1:-t}"; }
+# prompts N PROMPT [TARGET]: the pane shows N lines that begin with PROMPT.
+prompts() { [ "$(pane "${3:-t}" | grep -c "^$2")" -ge "$1" ]; }
 
 # window CMD [N]: CMD in window N (default 0, which makes the session,
 # 101x31; tmux target t:N), its exit status written to $T/rc.N when it
@@ -123,8 +125,13 @@ test_screens_match_docker() {
         wait_for pane_has 'ctr#' "t:$n"
         ctm send-keys -t "t:$n" 'stty size; echo "T=$TERM"; [ -t 1 ] && echo tty-out; exit 3' Enter
         wait_for pane_has 'second=4' "t:$n"
+        # the client redraws the prompt (resize one cell larger and back)
+        # once the terminal is raw: an Enter typed before that would be
+        # echoed by the terminal, a race that once put an extra line on
+        # one screen only
+        wait_for prompts 1 'y#' "t:$n"
         ctm send-keys -t "t:$n" Enter
-        wait_for pane_has 'y#' "t:$n"
+        wait_for prompts 2 'y#' "t:$n"
         ctm send-keys -t "t:$n" C-p C-q
         expect_eq "$(exit_status $n)" 1 "attach detached by $prog"
         pane "t:$n" | sed -e 's/[[:space:]]*$//' -e '/^$/d' >"$T/screen.$prog"
