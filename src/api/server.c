@@ -690,12 +690,24 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ---- the loop ---- */
 
+/* MHD moves at most one buffer (32 KiB) per connection in a run and says
+ * so with a timeout of 0: run it again at once, a bounded number of times
+ * before the loop's other watches get their turn (the timer then fires on
+ * the loop's next round). */
+#define MHD_RUNS_PER_WAKE 64
+
 static void run_mhd(struct api_server *s)
 {
-    MHD_run(s->d);
-    MHD_UNSIGNED_LONG_LONG to;
-    if (MHD_get_timeout(s->d, &to) == MHD_YES)
-        pier_timer_set(s->timer, to ? to : 1, 0);
+    MHD_UNSIGNED_LONG_LONG to = 0;
+    bool known = false;
+    for (int i = 0; i < MHD_RUNS_PER_WAKE; i++) {
+        MHD_run(s->d);
+        known = MHD_get_timeout(s->d, &to) == MHD_YES;
+        if (!known || to != 0)
+            break;
+    }
+    if (known)
+        pier_timer_set(s->timer, to, 0);
 }
 
 static void on_mhd(struct pier_loop *l, struct pier_watch *w, uint32_t events, void *data)

@@ -17,8 +17,30 @@
 #include "../lib/cleanup.h"
 #include "cli.h"
 
-int demux_feed(struct demux *d, const char *p, size_t n, demux_emit emit, void *ctx,
-               pier_err_t *err)
+static int run_flush(struct demux *d, demux_emit emit, void *ctx, pier_err_t *err)
+{
+    if (d->run_len > 0 && emit(ctx, d->run_stream, d->run, d->run_len) < 0)
+        return pier_error(err, errno, "write");
+    d->run_len = 0;
+    return 0;
+}
+
+static int run_add(struct demux *d, const char *p, size_t n, demux_emit emit, void *ctx,
+                   pier_err_t *err)
+{
+    if (d->run_len > 0 && (d->run_stream != d->stream || d->run_len + n > sizeof d->run) &&
+        run_flush(d, emit, ctx, err) < 0)
+        return -1;
+    if (n > sizeof d->run) /* a large piece goes as it is */
+        return emit(ctx, d->stream, p, n) < 0 ? pier_error(err, errno, "write") : 0;
+    memcpy(d->run + d->run_len, p, n);
+    d->run_len += n;
+    d->run_stream = d->stream;
+    return 0;
+}
+
+static int demux_frames(struct demux *d, const char *p, size_t n, demux_emit emit, void *ctx,
+                        pier_err_t *err)
 {
     while (n > 0) {
         if (d->left == 0 && d->hlen < 8) {
@@ -48,8 +70,8 @@ int demux_feed(struct demux *d, const char *p, size_t n, demux_emit emit, void *
             size_t c = take < room ? take : room;
             memcpy(d->syserr + d->syserr_len, p, c);
             d->syserr_len += c;
-        } else if (emit(ctx, d->stream, p, take) < 0) {
-            return pier_error(err, errno, "write");
+        } else if (run_add(d, p, take, emit, ctx, err) < 0) {
+            return -1;
         }
         p += take;
         n -= take;
@@ -63,6 +85,18 @@ int demux_feed(struct demux *d, const char *p, size_t n, demux_emit emit, void *
         }
     }
     return 0;
+}
+
+int demux_feed(struct demux *d, const char *p, size_t n, demux_emit emit, void *ctx,
+               pier_err_t *err)
+{
+    int rc = demux_frames(d, p, n, emit, ctx, err);
+    /* what came before an error is still written, as it was received */
+    pier_err_t e2 = NULL;
+    if (run_flush(d, emit, ctx, rc < 0 ? &e2 : err) < 0)
+        rc = -1;
+    pier_error_free(&e2);
+    return rc;
 }
 
 int escape_parse(const char *spec, struct escape *e)

@@ -22,12 +22,18 @@ struct demux {
     int stream;
     char syserr[1024];
     size_t syserr_len;
+    /* payloads of consecutive frames of one stream, written at once: a log
+     * of short lines is a write per 32 KiB, not one per line */
+    char run[32768];
+    size_t run_len;
+    int run_stream;
 };
 
 typedef int (*demux_emit)(void *ctx, int stream, const char *data, size_t len);
-/* Feed bytes; emit is called for each piece of payload.  -1 with err on a
- * bad header ("Unrecognized input header: N") or a daemon error frame
- * (once its payload is complete). */
+/* Feed bytes; emit is called with the payload, the frames of one stream
+ * joined, before demux_feed returns.  -1 with err on a bad header
+ * ("Unrecognized input header: N") or a daemon error frame (once its
+ * payload is complete). */
 int demux_feed(struct demux *d, const char *p, size_t n, demux_emit emit, void *ctx,
                pier_err_t *err);
 

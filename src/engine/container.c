@@ -236,6 +236,7 @@ int ct_load_all(struct engine *e, pier_err_t *err)
 
 void ct_free(struct container *c)
 {
+    rootfs_settle(c, false);
     free(c->name);
     free(c->created);
     free(c->image_id);

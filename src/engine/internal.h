@@ -46,6 +46,7 @@ struct container {
     struct pending_attach *attaches;
     struct pier_watch *restart_timer;
     struct log_reader *readers;
+    struct unmount *unmount; /* of its root, in the background */
     struct container *next;
 };
 
@@ -111,7 +112,10 @@ int user_resolve(int rootfd, const char *spec, json_t *group_add, json_t *oci_us
 
 /* root filesystem and /etc files */
 int rootfs_mount(struct engine *e, struct container *c, pier_err_t *err);
+/* Unmounts in the background; rootfs_settle waits for that (or, with
+ * wait false, lets it finish alone). */
 void rootfs_unmount(struct engine *e, struct container *c);
+void rootfs_settle(struct container *c, bool wait);
 int rootfs_remove(struct engine *e, struct container *c, pier_err_t *err);
 int etc_files(struct engine *e, struct container *c, pier_err_t *err);
 

@@ -3,6 +3,7 @@
  * the /etc files docker writes for each container. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,9 +24,61 @@ static bool mounted(const char *path)
     return stat(path, &a) == 0 && stat(parent, &b) == 0 && a.st_dev != b.st_dev;
 }
 
+/* An unmount on its way in a thread of its own: the last reference to a
+ * writable overlay makes the kernel sync the whole filesystem under its
+ * upper layer (every dirty page of the host's, the container's log
+ * included), which can take seconds and must not stall the event loop. */
+struct unmount {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool done;
+    int refs; /* the thread's and the container's */
+    char path[PATH_MAX];
+};
+
+static void unmount_put(struct unmount *u)
+{
+    pthread_mutex_lock(&u->lock);
+    bool last = --u->refs == 0;
+    pthread_mutex_unlock(&u->lock);
+    if (last) {
+        pthread_mutex_destroy(&u->lock);
+        pthread_cond_destroy(&u->cond);
+        free(u);
+    }
+}
+
+static void *unmount_main(void *arg)
+{
+    struct unmount *u = arg;
+    umount2(u->path, MNT_DETACH);
+    pthread_mutex_lock(&u->lock);
+    u->done = true;
+    pthread_cond_broadcast(&u->cond);
+    pthread_mutex_unlock(&u->lock);
+    unmount_put(u);
+    return NULL;
+}
+
+void rootfs_settle(struct container *c, bool wait)
+{
+    struct unmount *u = c->unmount;
+    if (u == NULL)
+        return;
+    c->unmount = NULL;
+    if (wait) {
+        pthread_mutex_lock(&u->lock);
+        while (!u->done)
+            pthread_cond_wait(&u->cond, &u->lock);
+        pthread_mutex_unlock(&u->lock);
+    }
+    unmount_put(u);
+}
+
 int rootfs_mount(struct engine *e, struct container *c, pier_err_t *err)
 {
     char dir[PATH_MAX], merged[PATH_MAX], upper[PATH_MAX], work[PATH_MAX];
+    rootfs_settle(c, true);
     ct_dir(c, dir, sizeof dir);
     snprintf(merged, sizeof merged, "%s/rootfs", dir);
     snprintf(upper, sizeof upper, "%s/upper", dir);
@@ -55,7 +108,16 @@ int rootfs_mount(struct engine *e, struct container *c, pier_err_t *err)
             return -1;
         p += sprintf(p, "%s", empty);
     }
-    sprintf(p, ",upperdir=%s,workdir=%s", upper, work);
+    p += sprintf(p, ",upperdir=%s,workdir=%s", upper, work);
+    /* As podman: a --rm container's layer never outlives it, so neither
+     * its fsyncs nor the sync at unmount need to reach the disk (kernels
+     * before 5.10 do not know the option). */
+    if (json_is_true(json_object_get(c->host, "AutoRemove"))) {
+        strcpy(p, ",volatile");
+        if (mount("overlay", merged, "overlay", 0, opts) == 0)
+            return 0;
+        *p = '\0';
+    }
     if (mount("overlay", merged, "overlay", 0, opts) < 0)
         return pier_error(err, errno, "mount the root of container %s (overlay)", c->id);
     return 0;
@@ -64,16 +126,38 @@ int rootfs_mount(struct engine *e, struct container *c, pier_err_t *err)
 void rootfs_unmount(struct engine *e, struct container *c)
 {
     (void)e;
-    char merged[PATH_MAX];
-    ct_dir(c, merged, sizeof merged);
-    strcat(merged, "/rootfs");
-    if (mounted(merged))
-        umount2(merged, MNT_DETACH);
+    rootfs_settle(c, true);
+    struct unmount *u = calloc(1, sizeof *u);
+    if (u == NULL)
+        return;
+    ct_dir(c, u->path, sizeof u->path);
+    strcat(u->path, "/rootfs");
+    if (!mounted(u->path)) {
+        free(u);
+        return;
+    }
+    pthread_mutex_init(&u->lock, NULL);
+    pthread_cond_init(&u->cond, NULL);
+    u->refs = 2;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, 64 * 1024);
+    pthread_t t;
+    int rc = pthread_create(&t, &attr, unmount_main, u);
+    pthread_attr_destroy(&attr);
+    c->unmount = u;
+    if (rc != 0) {
+        u->refs = 1;
+        unmount_main(u); /* no thread: here, then */
+        c->unmount = NULL;
+    }
 }
 
 int rootfs_remove(struct engine *e, struct container *c, pier_err_t *err)
 {
     rootfs_unmount(e, c);
+    rootfs_settle(c, true);
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/containers", e->data_root);
     cleanup_close int dfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);

@@ -41,6 +41,11 @@ void buf_put(struct buf *b, const void *s, size_t n)
     b->data[b->len] = '\0';
 }
 
+char *buf_room(struct buf *b, size_t n)
+{
+    return grow(b, n) ? b->data + b->len : NULL;
+}
+
 void buf_puts(struct buf *b, const char *s)
 {
     buf_put(b, s, strlen(s));

@@ -24,6 +24,10 @@ void buf_put(struct buf *b, const void *s, size_t n);
 void buf_puts(struct buf *b, const char *s);
 void buf_putc(struct buf *b, char c);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Room for n more bytes at the end (or NULL, and `failed`): the caller
+ * writes there and then adds what it wrote to len.  For encoders that
+ * would otherwise write into a scratch buffer and copy. */
+char *buf_room(struct buf *b, size_t n);
 /* Drop the first n bytes (all of them when n >= len). */
 void buf_consume(struct buf *b, size_t n);
 void buf_free(struct buf *b);

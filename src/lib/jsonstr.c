@@ -35,17 +35,29 @@ static size_t utf8_len(const unsigned char *s, size_t n, uint32_t *cp)
     return len;
 }
 
+/* 1 for the bytes copied as they are: printable ASCII but the quote, the
+ * backslash, <, > and & */
+static const unsigned char plain[256] = {
+    [' ' ... '!'] = 1, ['#' ... '%'] = 1, ['\'' ... ';'] = 1,
+    ['='] = 1,         ['?' ... '['] = 1, [']' ... 0x7f] = 1,
+};
+
 size_t pier_json_escape(char *out, const char *in, size_t n)
 {
     const unsigned char *s = (const unsigned char *)in;
     char *o = out;
     for (size_t i = 0; i < n;) {
-        unsigned char c = s[i];
-        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&') {
-            *o++ = (char)c;
-            i++;
+        /* runs of plain bytes (nearly all of a log) are copied whole */
+        size_t run = i;
+        while (run < n && plain[s[run]])
+            run++;
+        if (run > i) {
+            memcpy(o, s + i, run - i);
+            o += run - i;
+            i = run;
             continue;
         }
+        unsigned char c = s[i];
         if (c < 0x80) {
             *o++ = '\\';
             switch (c) {

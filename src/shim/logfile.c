@@ -19,8 +19,6 @@ struct logfile {
     int fd;
     struct buf out;
     struct buf partial[2];
-    char *esc; /* escape buffer, 6 bytes per input byte */
-    size_t esc_cap;
 };
 
 int logfile_open(const char *path, struct logfile **out, pier_err_t *err)
@@ -41,16 +39,12 @@ int logfile_open(const char *path, struct logfile **out, pier_err_t *err)
 static void entry(struct logfile *l, const char *stream, const char *line, size_t n,
                   const char *when)
 {
-    if (l->esc_cap < n * 6) {
-        char *e = realloc(l->esc, n * 6);
-        if (e == NULL)
-            return;
-        l->esc = e;
-        l->esc_cap = n * 6;
-    }
-    size_t en = pier_json_escape(l->esc, line, n);
     buf_put(&l->out, "{\"log\":\"", 8);
-    buf_put(&l->out, l->esc, en);
+    /* escaped in place: at most 6 bytes for each byte of the line */
+    char *at = buf_room(&l->out, n * 6);
+    if (at == NULL)
+        return;
+    l->out.len += pier_json_escape(at, line, n);
     buf_put(&l->out, "\",\"stream\":\"", 12);
     buf_put(&l->out, stream, strlen(stream));
     buf_put(&l->out, "\",\"time\":\"", 10);
@@ -116,6 +110,5 @@ void logfile_close(struct logfile *l)
     buf_free(&l->out);
     buf_free(&l->partial[0]);
     buf_free(&l->partial[1]);
-    free(l->esc);
     free(l);
 }

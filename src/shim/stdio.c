@@ -15,6 +15,7 @@
 #include "shim.h"
 
 #define READ_CHUNK 65536
+#define PIPE_DEPTH (1024 * 1024)
 #define READS_PER_EVENT 8 /* then let the others run */
 
 int parse_detach_keys(const char *s, unsigned char *out, size_t cap, size_t *n)
@@ -86,6 +87,11 @@ int stdio_setup_pipes(struct stdio *io, bool with_stdin, int child[3], pier_err_
         return pier_error(err, errno, "stderr pipe");
     io->err = p[0];
     child[2] = p[1];
+    /* A deeper pipe lets a chatty container write on while the shim logs
+     * the last batch, and the shim reads it in fewer, larger pieces.  The
+     * kernel only holds pages that are written, so an idle container pays
+     * nothing; a failure (limits) keeps the default. */
+    fcntl(io->out, F_SETPIPE_SZ, PIPE_DEPTH);
     if ((io->in >= 0 && nonblock(io->in) < 0) || nonblock(io->out) < 0 || nonblock(io->err) < 0)
         return pier_error(err, errno, "non-blocking stdio");
     return 0;

@@ -16,6 +16,15 @@ test_run_output_and_exit_code() {
     expect_eq "$(cat "$T/err")" "to-err"
     # --rm removed them all
     expect_eq "$(docker ps -aq)" ""
+    # as podman: a --rm container's layer, which never outlives it, skips
+    # the sync of the host's filesystem at unmount; a kept one does not
+    local root='grep " / / " /proc/self/mountinfo'
+    expect_contains "$(docker run --rm busybox sh -c "$root")" "volatile"
+    out=$(docker run --name kept busybox sh -c "$root")
+    [[ "$out" == *overlay* && "$out" != *volatile* ]] || fail "root of a kept container: $out"
+    # its root is unmounted (in the background) once it exited
+    docker wait kept >/dev/null
+    wait_for sh -c "! grep -q '/$(docker inspect -f '{{.Id}}' kept)/rootfs ' /proc/self/mountinfo"
 }
 
 test_run_options_reach_the_process() {

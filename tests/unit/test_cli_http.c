@@ -127,6 +127,64 @@ TEST(cli_demux)
     pier_error_free(&err);
 }
 
+/* Records each write: the stream and its bytes, in order. */
+struct writes {
+    char log[4096];
+    size_t len;
+    int calls;
+};
+
+static int record(void *ctx, int stream, const char *data, size_t len)
+{
+    struct writes *w = ctx;
+    w->len += (size_t)snprintf(w->log + w->len, sizeof w->log - w->len, "%d:%.*s|", stream,
+                               (int)len, data);
+    w->calls++;
+    return 0;
+}
+
+TEST(cli_demux_joins_frames_of_one_stream)
+{
+    /* 100 one-line stdout frames, then stderr, then stdout again: three
+     * writes, in the order the frames came */
+    char in[2048];
+    size_t n = 0;
+    for (int i = 0; i < 100; i++) {
+        memcpy(in + n,
+               "\x01\0\0\0\0\0\0\x02"
+               "a\n",
+               10);
+        n += 10;
+    }
+    memcpy(in + n,
+           "\x02\0\0\0\0\0\0\x02"
+           "e\n\x01\0\0\0\0\0\0\x02"
+           "b\n",
+           20);
+    n += 20;
+    struct demux d = {0};
+    struct writes w = {0};
+    pier_err_t err = NULL;
+    CHECK(demux_feed(&d, in, n, record, &w, &err) == 0);
+    CHECK(w.calls == 3);
+    char want[512];
+    size_t k = (size_t)snprintf(want, sizeof want, "1:");
+    for (int i = 0; i < 100; i++)
+        k += (size_t)snprintf(want + k, sizeof want - k, "a\n");
+    snprintf(want + k, sizeof want - k, "|2:e\n|1:b\n|");
+    CHECK_STR(w.log, want);
+    /* output before a daemon's error frame is written before the error */
+    struct demux d2 = {0};
+    struct writes w2 = {0};
+    CHECK(demux_feed(&d2,
+                     "\x01\0\0\0\0\0\0\x02"
+                     "ok\x03\0\0\0\0\0\0\x01"
+                     "x",
+                     19, record, &w2, &err) < 0);
+    CHECK_STR(w2.log, "1:ok|");
+    pier_error_free(&err);
+}
+
 TEST(cli_detach_keys)
 {
     struct escape e;
