@@ -16,14 +16,8 @@ void h_containers_create(struct api_req *r)
 {
     pier_err_t err = NULL;
     cleanup_json json_t *body = NULL;
-    if (api_body_json(r, &body, &err) < 0) {
-        api_reply_err(r, &err);
+    if (api_body_object(r, &body, "config cannot be empty in order to create a container") < 0)
         return;
-    }
-    if (!json_is_object(body)) {
-        api_reply_error(r, 400, "config cannot be empty in order to create a container");
-        return;
-    }
     json_t *warnings = json_array();
     struct container *c;
     if (engine_create(api_engine(r), api_query(r, "name"), body, &warnings, &c, &err) < 0) {

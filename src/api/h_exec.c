@@ -18,14 +18,8 @@ void h_exec_create(struct api_req *r)
         return;
     pier_err_t err = NULL;
     cleanup_json json_t *body = NULL;
-    if (api_body_json(r, &body, &err) < 0) {
-        api_reply_err(r, &err);
+    if (api_body_object(r, &body, "No exec command specified") < 0)
         return;
-    }
-    if (!json_is_object(body)) {
-        api_reply_error(r, 400, "No exec command specified");
-        return;
-    }
     char *id = NULL;
     if (engine_exec_create(api_engine(r), c, body, &id, &err) < 0) {
         api_reply_err(r, &err);

@@ -535,6 +535,20 @@ int api_body_json(struct api_req *r, json_t **out, pier_err_t *err)
     return 0;
 }
 
+int api_body_object(struct api_req *r, json_t **out, const char *missing)
+{
+    pier_err_t err = NULL;
+    if (api_body_json(r, out, &err) < 0) {
+        api_reply_err(r, &err);
+        return -1;
+    }
+    if (!json_is_object(*out)) {
+        api_reply_error(r, 400, "%s", missing);
+        return -1;
+    }
+    return 0;
+}
+
 const char *api_body(struct api_req *r, size_t *len)
 {
     *len = r->body_len;

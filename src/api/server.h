@@ -54,6 +54,9 @@ const char *api_header(struct api_req *r, const char *name);
 int api_version(struct api_req *r);
 /* The body as JSON (NULL for an empty body); an error names the problem. */
 int api_body_json(struct api_req *r, json_t **out, pier_err_t *err);
+/* The body, which must be a JSON object: else the reply is sent (400 with
+ * `missing` when there is no object) and -1 returned. */
+int api_body_object(struct api_req *r, json_t **out, const char *missing);
 const char *api_body(struct api_req *r, size_t *len);
 /* For API_UPLOAD routes: an fd of the whole body, at its start. */
 int api_body_fd(struct api_req *r);

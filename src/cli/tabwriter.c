@@ -250,15 +250,25 @@ static int run(struct tw *t, const char *in, size_t n, char *text)
 
 int tabwriter_format(const struct tw_opts *o, const char *in, size_t n, struct buf *out)
 {
+    /* room for every line, and for a width per cell of the widest line */
+    size_t nlines = 2, ncells = 2, cells = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (in[i] == '\n' || in[i] == '\f') {
+            nlines++;
+            cells = 0;
+        } else if ((in[i] == '\t' || in[i] == '\v') && ++cells + 2 > ncells) {
+            ncells = cells + 2;
+        }
+    }
     char *text = malloc(n + 1);
-    struct line *lines = calloc(n + 2, sizeof *lines);
-    size_t *widths = calloc(n + 2, sizeof *widths);
+    struct line *lines = calloc(nlines, sizeof *lines);
+    size_t *widths = calloc(ncells, sizeof *widths);
     int rc = -1;
     if (text != NULL && lines != NULL && widths != NULL) {
         struct tw t = {.o = o, .out = out, .lines = lines, .widths = widths};
         rc = run(&t, in, n, text);
     }
-    for (size_t k = 0; lines && k < n + 2; k++)
+    for (size_t k = 0; lines && k < nlines; k++)
         free(lines[k].cells);
     free(lines);
     free(widths);

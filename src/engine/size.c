@@ -2,6 +2,7 @@
  * wrote (its overlay's upper layer) and that plus its image. */
 #include <fcntl.h>
 #include <ftw.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -62,14 +63,29 @@ static long long size_rw(const struct container *c)
     return walk.total;
 }
 
-void ct_add_sizes(struct engine *e, const struct container *c, json_t *o)
+/* An image's size never changes (its id is the digest of what it holds):
+ * the last one asked for is kept, since `ps -s` asks for the same image
+ * on row after row. */
+static long long image_size(struct engine *e, const char *image_id)
 {
-    long long rw = size_rw(c), image = 0;
+    static char last_id[80];
+    static long long last_size;
+    if (strcmp(image_id, last_id) == 0)
+        return last_size;
     cleanup_json json_t *img = NULL;
     pier_err_t err = NULL;
-    if (c->image_id && img_inspect(e->images, c->image_id, &img, &err) == 0)
-        image = json_integer_value(json_object_get(img, "Size"));
-    pier_error_free(&err);
+    if (img_inspect(e->images, image_id, &img, &err) < 0) {
+        pier_error_free(&err);
+        return 0;
+    }
+    last_size = json_integer_value(json_object_get(img, "Size"));
+    snprintf(last_id, sizeof last_id, "%s", image_id);
+    return last_size;
+}
+
+void ct_add_sizes(struct engine *e, const struct container *c, json_t *o)
+{
+    long long rw = size_rw(c), image = c->image_id ? image_size(e, c->image_id) : 0;
     json_object_set_new(o, "SizeRw", json_integer(rw));
     json_object_set_new(o, "SizeRootFs", json_integer(rw + image));
 }

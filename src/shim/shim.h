@@ -52,6 +52,10 @@ struct stdio {
     int in;       /* its stdin: pipe write end or pty master; -1 when closed */
     int out, err; /* pipe read ends, or out = the pty master; -1 when done */
     struct pier_watch *out_w, *err_w, *in_w;
+    /* a busy pipe is read on a timer: see pace() */
+    struct pier_watch *out_t, *err_t;
+    bool out_paced, err_paced;
+    size_t depth;          /* of the output pipes */
     struct buf in_pending; /* input not yet written to it */
     struct client *clients;
     struct logfile *log;               /* the container's; NULL for an exec */

@@ -16,6 +16,8 @@
 
 #define READ_CHUNK 65536
 #define PIPE_DEPTH (1024 * 1024)
+#define PACE_FROM 4096
+#define PACE_MS 1
 #define READS_PER_EVENT 8 /* then let the others run */
 
 int parse_detach_keys(const char *s, unsigned char *out, size_t cap, size_t *n)
@@ -91,7 +93,8 @@ int stdio_setup_pipes(struct stdio *io, bool with_stdin, int child[3], pier_err_
      * the last batch, and the shim reads it in fewer, larger pieces.  The
      * kernel only holds pages that are written, so an idle container pays
      * nothing; a failure (limits) keeps the default. */
-    fcntl(io->out, F_SETPIPE_SZ, PIPE_DEPTH);
+    int a = fcntl(io->out, F_SETPIPE_SZ, PIPE_DEPTH), b = fcntl(io->err, F_SETPIPE_SZ, PIPE_DEPTH);
+    io->depth = a > 0 && b > 0 ? (size_t)(a < b ? a : b) : 0;
     if ((io->in >= 0 && nonblock(io->in) < 0) || nonblock(io->out) < 0 || nonblock(io->err) < 0)
         return pier_error(err, errno, "non-blocking stdio");
     return 0;
@@ -352,10 +355,13 @@ int stdio_attach(struct stdio *io, int fd, bool in, bool out, bool err_, const c
 
 /* ---- output ------------------------------------------------------------- */
 
-static void output_done(struct stdio *io, int *fd, struct pier_watch **w)
+static void output_done(struct stdio *io, int *fd, struct pier_watch **w, struct pier_watch **t)
 {
     pier_watch_del(*w);
     *w = NULL;
+    if (*t)
+        pier_timer_del(*t);
+    *t = NULL;
     close(*fd);
     *fd = -1;
     if (io->out < 0 && io->err < 0) {
@@ -366,15 +372,41 @@ static void output_done(struct stdio *io, int *fd, struct pier_watch **w)
     }
 }
 
+static void on_output(struct pier_loop *l, struct pier_watch *w, uint32_t events, void *data);
+
+/* Most programs write 4-8 KiB at a time, and a reader waiting on the pipe
+ * is woken for each write: 200 MB of output were 24,000 wake-ups of the
+ * shim, the time of it spent switching.  So a stream that is busy (a read
+ * found a few KiB) is read again after PACE_MS rather than at its next
+ * write, the deep pipe holding what comes meanwhile.  A quiet stream is
+ * read as soon as anything comes (a prompt, a line); so is one that filled
+ * half its pipe between two reads, which pacing would slow down. */
+static void pace(struct stdio *io, bool is_err, size_t got)
+{
+    struct pier_watch *fd_w = is_err ? io->err_w : io->out_w;
+    struct pier_watch **t = is_err ? &io->err_t : &io->out_t;
+    bool *paced = is_err ? &io->err_paced : &io->out_paced;
+    bool busy = !io->tty && io->depth >= PIPE_DEPTH / 2 && got >= PACE_FROM && got < io->depth / 2;
+    if (busy && *t == NULL)
+        *t = pier_timer_add(io->shim->loop, PACE_MS, 0, on_output, io, NULL);
+    else if (busy)
+        pier_timer_set(*t, PACE_MS, 0);
+    busy = busy && *t != NULL;
+    /* while paced, the pipe's end (HUP) still wakes the shim at once */
+    if (busy != *paced && pier_watch_mod(fd_w, busy ? 0 : EPOLLIN) == 0)
+        *paced = busy;
+}
+
 static void on_output(struct pier_loop *l, struct pier_watch *w, uint32_t events, void *data)
 {
     (void)l;
     (void)events;
     struct stdio *io = data;
-    bool is_err = w == io->err_w;
+    bool is_err = w == io->err_w || w == io->err_t;
     int *fd = is_err ? &io->err : &io->out;
     int stream = is_err ? 2 : 1;
     char buf[READ_CHUNK];
+    size_t got = 0;
     for (int i = 0; i < READS_PER_EVENT; i++) {
         ssize_t r = read(*fd, buf, sizeof buf);
         if (r < 0 && errno == EINTR)
@@ -385,9 +417,10 @@ static void on_output(struct pier_loop *l, struct pier_watch *w, uint32_t events
             /* EIO: a pty whose last slave closed */
             if (io->log)
                 logfile_flush(io->log);
-            output_done(io, fd, is_err ? &io->err_w : &io->out_w);
+            output_done(io, fd, is_err ? &io->err_w : &io->out_w, is_err ? &io->err_t : &io->out_t);
             return;
         }
+        got += (size_t)r;
         if (io->log)
             logfile_write(io->log, is_err ? "stderr" : "stdout", buf, (size_t)r);
         for (struct client *c = io->clients, *next; c; c = next) {
@@ -397,6 +430,7 @@ static void on_output(struct pier_loop *l, struct pier_watch *w, uint32_t events
     }
     if (io->log)
         logfile_flush(io->log);
+    pace(io, is_err, got);
 }
 
 void stdio_end_clients(struct stdio *io)
@@ -436,6 +470,11 @@ void stdio_close(struct stdio *io)
         pier_watch_del(io->out_w);
     if (io->err_w)
         pier_watch_del(io->err_w);
+    if (io->out_t)
+        pier_timer_del(io->out_t);
+    if (io->err_t)
+        pier_timer_del(io->err_t);
+    io->out_t = io->err_t = NULL;
     if (io->out >= 0)
         close(io->out);
     if (io->err >= 0)
