@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/sysinfo.h>
 #include <sys/utsname.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "../image/image.h"
@@ -153,6 +154,28 @@ static char *os_name(void)
     return strdup("Linux");
 }
 
+/* The filesystem under the data root, named as docker's `Backing
+ * Filesystem` names it (its fsmagic table). */
+static const char *backing_fs(const char *dir)
+{
+    static const struct {
+        unsigned long magic;
+        const char *name;
+    } names[] = {
+        {0xef53, "extfs"},     {0x58465342, "xfs"},       {0x9123683e, "btrfs"},
+        {0x01021994, "tmpfs"}, {0x794c7630, "overlayfs"}, {0x2fc12fc1, "zfs"},
+        {0x65735546, "fuse"},  {0x6969, "nfs"},           {0x858458f6, "ramfs"},
+        {0xf2f52010, "f2fs"},  {0x9fa0, "proc"},          {0x73717368, "squashfs"},
+    };
+    struct statfs st;
+    if (statfs(dir, &st) < 0)
+        return "<unknown>";
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if ((unsigned long)st.f_type == names[i].magic)
+            return names[i].name;
+    return "<unknown>";
+}
+
 json_t *engine_info(struct engine *e)
 {
     int running = 0, paused = 0, stopped = 0;
@@ -184,14 +207,14 @@ json_t *engine_info(struct engine *e)
         "ID", "pier", "Containers", (int)e->ncontainers, "ContainersRunning", running,
         "ContainersPaused", paused, "ContainersStopped", stopped, "Images",
         (int)json_array_size(images), "Driver", "overlay2", "DriverStatus", "Backing Filesystem",
-        "extfs", "Plugins", "Volume", "Network", "none", "Authorization", "Log", "MemoryLimit",
-        true, "SwapLimit", true, "KernelMemory", false, "KernelMemoryTCP", true, "CpuCfsPeriod",
-        true, "CpuCfsQuota", true, "CPUShares", true, "CPUSet", true, "PidsLimit", true,
-        "IPv4Forwarding", true, "Debug", false, "NFd", 0, "OomKillDisable", !v2, "NGoroutines", 0,
-        "SystemTime", now, "LoggingDriver", "json-file", "CgroupDriver", "cgroupfs",
-        "CgroupVersion", v2 ? "2" : "1", "NEventsListener", 0, "KernelVersion", u.release,
-        "OperatingSystem", os ? os : "Linux", "OSVersion", "", "OSType", "linux", "Architecture",
-        u.machine);
+        backing_fs(e->data_root), "Plugins", "Volume", "Network", "none", "Authorization", "Log",
+        "MemoryLimit", true, "SwapLimit", true, "KernelMemory", false, "KernelMemoryTCP", true,
+        "CpuCfsPeriod", true, "CpuCfsQuota", true, "CPUShares", true, "CPUSet", true, "PidsLimit",
+        true, "IPv4Forwarding", true, "Debug", false, "NFd", 0, "OomKillDisable", !v2,
+        "NGoroutines", 0, "SystemTime", now, "LoggingDriver", "json-file", "CgroupDriver",
+        "cgroupfs", "CgroupVersion", v2 ? "2" : "1", "NEventsListener", 0, "KernelVersion",
+        u.release, "OperatingSystem", os ? os : "Linux", "OSVersion", "", "OSType", "linux",
+        "Architecture", u.machine);
     json_object_set_new(j, "IndexServerAddress", json_string("https://index.docker.io/v1/"));
     json_object_set_new(j, "RegistryConfig",
                         json_pack("{s:[s], s:{s:{s:s, s:[], s:b, s:b}}, s:[]}",
