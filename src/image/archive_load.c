@@ -505,8 +505,11 @@ int img_load(struct img_store *s, int fd, const struct img_load_report *rep, pie
 {
     cleanup_close int tmp = -1;
     struct load l = {.s = s, .rep = rep};
+    struct stat st;
     if (plain_tar(s, fd, &l.tar, &tmp, err) < 0)
         return pier_error_wrap(err, "load");
+    if (fstat(l.tar, &st) == 0 && st.st_size == 0)
+        return pier_error(err, 0, "load: the archive is empty");
     struct img_archive_index idx;
     if (img_archive_index_read(l.tar, &idx, err) < 0)
         return pier_error_wrap(err, "load");

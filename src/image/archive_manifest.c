@@ -147,9 +147,11 @@ int img_archive_manifest_parse(const char *text, size_t len, struct img_archive_
     if (len > IMG_ARCHIVE_MANIFEST_MAX)
         return pier_error(err, 0, "invalid manifest.json: larger than %u bytes",
                           IMG_ARCHIVE_MANIFEST_MAX);
-    cleanup_json json_t *j = NULL;
-    if (pier_json_parse(text, len, "invalid manifest.json", &j, err) < 0)
-        return -1;
+    json_error_t je;
+    cleanup_json json_t *j = json_loadb(text, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
+    if (j == NULL)
+        return pier_error(err, 0, "invalid manifest.json: invalid JSON at line %d column %d: %s",
+                          je.line, je.column, je.text);
     /* docker's words: a null manifest is a writer's bug, [] is fine */
     if (json_is_null(j))
         return pier_error(err, 0, "invalid manifest, manifest cannot be null (but can be [])");

@@ -113,11 +113,14 @@ test_round_trips_between_clients() {
     busybox_image
     local id
     id=$(docker image inspect -f '{{.Id}}' busybox)
-    # docker's CLI writes, pier's reads, and the other way round
-    docker save busybox | { docker rmi busybox >/dev/null && "$PIER" load; } >"$T/out"
-    expect_eq "$(cat "$T/out")" "Loaded image: busybox:latest"
-    "$PIER" save busybox | { "$PIER" rmi busybox >/dev/null && docker load; } >"$T/out"
-    expect_eq "$(cat "$T/out")" "Loaded image: busybox:latest"
+    # docker's CLI writes, pier's reads (from a pipe), and the other way round
+    docker save busybox >"$T/d1.tar"
+    docker rmi busybox >/dev/null
+    expect_eq "$(cat "$T/d1.tar" | "$PIER" load)" "Loaded image: busybox:latest"
+    "$PIER" save busybox >"$T/p1.tar"
+    "$PIER" rmi busybox >/dev/null
+    expect_eq "$(cat "$T/p1.tar" | docker load)" "Loaded image: busybox:latest"
+    expect_eq "$(docker save busybox | "$PIER" load)" "Loaded image: busybox:latest"
     "$PIER" image save -o "$T/p.tar" busybox
     docker save -o "$T/d.tar" busybox
     cmp "$T/p.tar" "$T/d.tar" || fail "pier save and docker save differ"
@@ -142,4 +145,137 @@ test_round_trips_between_clients() {
     script -qec "$PIER save busybox" /dev/null >"$T/tty.out" 2>&1 || true
     expect_contains "$(cat "$T/tty.out")" \
         "cowardly refusing to save to a terminal. Use the -o flag or redirect"
+}
+
+test_skopeo_and_umoci_read_and_write_it() {
+    engine_start
+    busybox_image
+    local layer
+    layer=$(docker image inspect -f '{{index .RootFS.Layers 0}}' busybox)
+    docker save -o "$T/bb.tar" busybox
+    # skopeo reads pier's archive, layer for layer
+    skopeo inspect docker-archive:"$T/bb.tar" >"$T/inspect.json"
+    expect_eq "$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["Layers"])' \
+        "$T/inspect.json")" "['$layer']"
+    # and copies it out as an OCI layout, which umoci unpacks to the same files
+    skopeo copy -q docker-archive:"$T/bb.tar" oci:"$T/oci:bb"
+    umoci raw unpack --image "$T/oci:bb" "$T/unpacked" 2>"$T/umoci.err" ||
+        fail "umoci: $(cat "$T/umoci.err")"
+    local root=${PIER_TEST_ROOTFS:-$T/busybox-root}
+    cmp "$root/bin/busybox" "$T/unpacked/bin/busybox" || fail "bin/busybox differs after the trip"
+    cmp "$root/etc/passwd" "$T/unpacked/etc/passwd" || fail "etc/passwd differs after the trip"
+    expect_eq "$(readlink "$T/unpacked/bin/sh")" busybox
+    # an archive skopeo writes (from that OCI layout) loads into pier; once
+    # with its layer gzip-compressed, which docker load takes too
+    skopeo copy -q oci:"$T/oci:bb" docker-archive:"$T/sk.tar":skopeo/bb:v1
+    tar -tf "$T/sk.tar" | grep -q '^manifest.json$' || fail "skopeo wrote no manifest.json"
+    expect_eq "$(docker load -i "$T/sk.tar")" "Loaded image: skopeo/bb:v1"
+    expect_eq "$(docker image inspect -f '{{index .RootFS.Layers 0}}' skopeo/bb:v1)" "$layer"
+    expect_eq "$(docker run --rm skopeo/bb:v1 cat /etc/passwd)" "$(cat "$root/etc/passwd")"
+    docker rmi skopeo/bb:v1 busybox >/dev/null
+    expect_eq "$(layer_count)" 0
+    skopeo copy -q --dest-compress-format gzip --dest-compress oci:"$T/oci:bb" oci:"$T/ocigz:bb"
+    skopeo copy -q oci:"$T/ocigz:bb" docker-archive:"$T/skgz.tar":skopeo/bb:gz
+    expect_eq "$(docker load -i "$T/skgz.tar")" "Loaded image: skopeo/bb:gz"
+    expect_eq "$(docker image inspect -f '{{index .RootFS.Layers 0}}' skopeo/bb:gz)" "$layer"
+    expect_eq "$(docker run --rm skopeo/bb:gz echo from-skopeo)" from-skopeo
+}
+
+# edit PYTHON: the busybox archive in $T/x, changed by PYTHON (d is its
+# folder, m its manifest.json as read, written back after), tarred to $T/h.tar.
+edit() {
+    rm -rf "$T/y"
+    cp -a "$T/x" "$T/y"
+    "$PY" - "$T/y" <<PYEOF
+import json, os, sys
+d = sys.argv[1]
+m = json.load(open(os.path.join(d, "manifest.json")))
+$1
+if m is not None:
+    json.dump(m, open(os.path.join(d, "manifest.json"), "w"))
+PYEOF
+    a_tar "$T/y" "$T/h.tar"
+}
+
+# refused NEEDLE: both clients refuse $T/h.tar saying NEEDLE; nothing is left.
+refused() {
+    expect_fail "$1" docker load -i "$T/h.tar"
+    expect_fail "$1" "$PIER" load -i "$T/h.tar"
+    expect_eq "$(image_count)" 0 "images after a refused load"
+    expect_eq "$(layer_count)" 0 "layers after a refused load"
+    expect_eq "$(ls -A "$T/data/image/blobs/sha256" | wc -l)" 0 "blobs after a refused load"
+}
+
+test_hostile_archives_are_refused() {
+    engine_start
+    busybox_image
+    docker save -o "$T/bb.tar" busybox
+    docker rmi busybox >/dev/null
+    mkdir "$T/x"
+    tar -C "$T/x" -xf "$T/bb.tar"
+    local cfg lay
+    cfg=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["Config"])' "$T/x/manifest.json")
+    lay=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["Layers"][0])' "$T/x/manifest.json")
+
+    edit 'm[0]["Layers"][0] = "../../etc/passwd"'
+    refused 'invalid manifest.json: [0].Layers[0]: "../../etc/passwd" climbs out of the archive'
+    edit 'm[0]["Layers"][0] = "blobs/../../x"'
+    refused '"blobs/../../x" climbs out of the archive'
+    edit 'm[0]["Config"] = "/etc/passwd"'
+    refused 'invalid manifest.json: [0].Config: "/etc/passwd" is an absolute path'
+    edit 'os.unlink(os.path.join(d, m[0]["Config"]))'
+    refused "config $cfg: the archive has no file $cfg"
+    edit 'del m[0]["Config"]'
+    refused "[0].Config: missing"
+    # a symlink may not lead out either
+    edit 'os.unlink(os.path.join(d, m[0]["Layers"][0])); os.symlink("../../../etc/passwd", os.path.join(d, m[0]["Layers"][0]))'
+    refused "climbs out of the archive"
+    # a layer that is not the one the config names: refused before it is kept
+    edit 'import tarfile
+t = tarfile.open(os.path.join(d, m[0]["Layers"][0]), "w")
+t.add("/etc/hostname", "evil")
+t.close()'
+    refused "the layer's digest is sha256:"
+    # the same, gzip-compressed: its diff id is checked before it is kept
+    edit 'import gzip, tarfile
+p = os.path.join(d, m[0]["Layers"][0])
+t = tarfile.open(p, "w:gz")
+t.add("/etc/hostname", "evil")
+t.close()'
+    refused "its diff id is sha256:"
+    edit 'open(os.path.join(d, m[0]["Config"]), "a").write("\n{}")'
+    refused "config $cfg: invalid JSON"
+    edit 'c = json.load(open(os.path.join(d, m[0]["Config"]))); c["rootfs"]["diff_ids"].append(c["rootfs"]["diff_ids"][0]); json.dump(c, open(os.path.join(d, m[0]["Config"]), "w"))'
+    refused "invalid manifest, layers length mismatch: expected 1, got 2"
+    edit 'm[0]["RepoTags"] = ["Bad:Name"]'
+    refused 'invalid manifest.json: [0].RepoTags[0]'
+    edit 'm[0]["RepoTags"] = ["busybox@sha256:'"$(printf 'a%.0s' {1..64})"'"]'
+    refused 'invalid tag'
+    edit 'open(os.path.join(d, "manifest.json"), "w").write("[{")
+m = None'
+    refused "invalid manifest.json: invalid JSON"
+    edit 'open(os.path.join(d, "manifest.json"), "w").write("null")
+m = None'
+    refused "invalid manifest, manifest cannot be null (but can be [])"
+    edit 'os.unlink(os.path.join(d, "manifest.json"))
+m = None'
+    refused "the archive has no manifest.json"
+    # a broken second image: the first is not loaded either
+    edit 'm.append(dict(m[0], Config="blobs/sha256/none", RepoTags=["second:v1"]))'
+    refused "image 2 of 2: config blobs/sha256/none: the archive has no file"
+    echo "not a tar at all, just some text that goes on for a while...................." >"$T/h.tar"
+    refused "load: not a tar archive"
+    : >"$T/h.tar"
+    refused "the archive is empty"
+
+    # what is odd but not wrong loads: ./ in names, a layer compressed with
+    # zstd, a name given twice (the last one counts)
+    edit 'import subprocess
+p = os.path.join(d, m[0]["Layers"][0])
+subprocess.check_call(["zstd", "-q", "--rm", p, "-o", p + ".zst"])
+os.rename(p + ".zst", p)
+m[0]["Layers"][0] = "./" + m[0]["Layers"][0]
+m[0]["RepoTags"] = ["odd:v1"]'
+    expect_eq "$(docker load -i "$T/h.tar")" "Loaded image: odd:v1"
+    expect_eq "$(docker run --rm odd:v1 echo zstd)" zstd
 }
