@@ -279,3 +279,67 @@ m[0]["RepoTags"] = ["odd:v1"]'
     expect_eq "$(docker load -i "$T/h.tar")" "Loaded image: odd:v1"
     expect_eq "$(docker run --rm odd:v1 echo zstd)" zstd
 }
+
+# dockerd_start: Debian's dockerd (docker 20.10, the legacy archive layout
+# with <v1 id>/layer.tar) on roots of the test's own, no network set-up;
+# DK runs the docker CLI against it.
+dockerd_start() {
+    local d=$T/dockerd
+    mkdir -p "$d"
+    # its exec root short: containerd's socket path must fit a sockaddr_un
+    DOCKERD_EXEC=$(mktemp -d /tmp/pdk.XXXXXX)
+    dockerd --data-root "$d/data" --exec-root "$DOCKERD_EXEC" -H "unix://$d/sock" --pidfile "$d/pid" \
+        --iptables=false --ip6tables=false --bridge=none >"$d/log" 2>&1 &
+    DOCKERD_PID=$!
+    on_exit dockerd_stop
+    local i
+    for i in $(seq 1 200); do
+        DOCKER_HOST=unix://$d/sock DOCKER_API_VERSION=1.41 docker version >/dev/null 2>&1 && return 0
+        kill -0 "$DOCKERD_PID" 2>/dev/null || break
+        sleep 0.05
+    done
+    fail "dockerd did not start: $(tail -5 "$d/log")"
+}
+
+dockerd_stop() {
+    kill "$DOCKERD_PID" 2>/dev/null
+    wait "$DOCKERD_PID" 2>/dev/null
+    grep -oE " ($T/dockerd|$DOCKERD_EXEC)[^ ]*" /proc/self/mounts | sort -r |
+        while read -r m; do umount -l "$m"; done
+    rm -rf "$DOCKERD_EXEC"
+    true
+}
+
+DK() { DOCKER_HOST=unix://$T/dockerd/sock DOCKER_API_VERSION=1.41 docker "$@"; }
+
+test_real_dockerd_loads_pier_archives_and_back() {
+    command -v dockerd >/dev/null || fail "dockerd is not installed (docker.io)"
+    engine_start
+    busybox_image
+    dockerd_start
+    # pier's archive into dockerd, two tags of one image
+    docker tag busybox bb:two
+    docker save busybox bb:two | DK load >"$T/out"
+    expect_eq "$(cat "$T/out")" "Loaded image: busybox:latest
+Loaded image: bb:two"
+    expect_eq "$(DK image inspect -f '{{.Id}}' bb:two)" "$(docker image inspect -f '{{.Id}}' busybox)"
+    # a second layer made by dockerd's builder (COPY runs no container)
+    mkdir -p "$T/ctx"
+    echo "from dockerd" >"$T/ctx/f2"
+    printf 'FROM busybox\nCOPY f2 /f2\n' >"$T/ctx/Dockerfile"
+    DOCKER_BUILDKIT=0 DK build -q -t multi:2 "$T/ctx" >/dev/null 2>"$T/build.err" ||
+        fail "dockerd build: $(cat "$T/build.err")"
+    # dockerd's legacy archive into pier: both layers, in order
+    DK save multi:2 >"$T/dk.tar"
+    tar -tf "$T/dk.tar" | grep -q '/layer.tar$' || fail "not docker's legacy layout: $(tar -tf "$T/dk.tar")"
+    docker rmi busybox bb:two >/dev/null
+    expect_eq "$("$PIER" load -i "$T/dk.tar")" "Loaded image: multi:2"
+    expect_eq "$(docker image inspect -f '{{.RootFS.Layers}}' multi:2)" \
+        "$(DK image inspect -f '{{.RootFS.Layers}}' multi:2)"
+    expect_eq "$(docker run --rm multi:2 cat /f2)" "from dockerd"
+    # and pier's save of it back into dockerd, as a new name
+    docker tag multi:2 multi:back
+    DK rmi multi:2 >/dev/null
+    expect_eq "$(docker save multi:back | DK load)" "Loaded image: multi:back"
+    expect_eq "$(DK image inspect -f '{{.Id}}' multi:back)" "$(docker image inspect -f '{{.Id}}' multi:2)"
+}
