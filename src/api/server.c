@@ -361,6 +361,14 @@ void api_stream_end(struct api_stream *s)
     stream_wake(s);
 }
 
+void api_stream_abort(struct api_stream *s)
+{
+    /* as if the client had gone: MHD closes the connection mid-body */
+    s->peer_gone = true;
+    s->ended = true;
+    stream_wake(s);
+}
+
 void api_stream_on_drain(struct api_stream *s, void (*fn)(void *data))
 {
     s->on_drain = fn;

@@ -92,6 +92,9 @@ size_t api_stream_write(struct api_stream *s, const void *p, size_t n);
 /* j as one line of compact JSON, as docker's streams of objects are. */
 size_t api_stream_json_line(struct api_stream *s, json_t *j);
 void api_stream_end(struct api_stream *s);
+/* End the body as failed: the connection closes without the last chunk,
+ * so that the client sees a cut stream, not a short but whole one. */
+void api_stream_abort(struct api_stream *s);
 /* Called when the buffered bytes fell under the low mark again. */
 void api_stream_on_drain(struct api_stream *s, void (*fn)(void *data));
 

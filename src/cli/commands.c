@@ -54,6 +54,10 @@ const struct cmd_entry cli_commands[] = {
     {"image", "tag", &cmd_tag},
     {"", "import", &cmd_import},
     {"image", "import", &cmd_import},
+    {"", "save", &cmd_save},
+    {"image", "save", &cmd_save},
+    {"", "load", &cmd_load},
+    {"image", "load", &cmd_load},
     {"", "events", &cmd_events},
     {"system", "events", &cmd_events},
 };

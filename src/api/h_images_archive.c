@@ -1,0 +1,320 @@
+/* docker save (GET /images/get, /images/{name}/get) and docker load
+ * (POST /images/load).
+ *
+ * The archive work runs on a thread (pier_work) that writes what the
+ * client is to get into one end of a socketpair; the loop reads the other
+ * end into the response only as fast as the client takes it (reading
+ * stops above API_STREAM_HIGH buffered and resumes on drain).  A slow
+ * client makes the thread wait, never the loop; a client that leaves
+ * closes the pair, and the thread's next write fails (EPIPE) and ends it.
+ * A save that fails once its 200 went out cuts the response short, so
+ * that the client sees a broken stream; a load reports in the stream, as
+ * docker does. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../image/archive.h"
+#include "../lib/cleanup.h"
+#include "../lib/json.h"
+#include "../lib/log.h"
+#include "../lib/work.h"
+#include "routes.h"
+
+#define READ_CHUNK (64u << 10)
+
+struct pump {
+    struct engine *e;
+    struct api_stream *s; /* NULL once the client's stream is gone */
+    struct pier_watch *w; /* on rfd while reading */
+    int rfd, wfd;
+    bool done, eof;
+    bool failed;        /* the thread's */
+    bool broken;        /* the loop's: the pair could not be watched */
+    const char *action; /* "save", "load": the events of the images */
+    json_t *ids;        /* the images saved or loaded */
+    struct img_save *sv;
+    int body; /* load: the uploaded archive */
+    pier_err_t err;
+};
+
+static void pump_free(struct pump *p)
+{
+    if (p->w)
+        pier_watch_del(p->w);
+    if (p->rfd >= 0)
+        close(p->rfd);
+    if (p->wfd >= 0)
+        close(p->wfd);
+    if (p->body >= 0)
+        close(p->body);
+    img_save_free(p->sv);
+    json_decref(p->ids);
+    pier_error_free(&p->err);
+    free(p);
+}
+
+static void finish(struct pump *p)
+{
+    if (!p->eof || !p->done || p->s == NULL)
+        return;
+    if (p->failed || p->broken)
+        api_stream_abort(p->s);
+    else
+        api_stream_end(p->s);
+}
+
+static void unwatch(struct pump *p)
+{
+    if (p->w) {
+        pier_watch_del(p->w);
+        p->w = NULL;
+    }
+}
+
+static void on_readable(struct pier_loop *l, struct pier_watch *w, uint32_t events, void *data)
+{
+    (void)l;
+    (void)w;
+    (void)events;
+    struct pump *p = data;
+    char buf[READ_CHUNK];
+    for (;;) {
+        ssize_t n = read(p->rfd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN)
+            return;
+        if (n <= 0) {
+            /* the thread closed its end (or the pair broke: the thread
+             * sees that too, and says what failed) */
+            p->eof = true;
+            unwatch(p);
+            finish(p);
+            return;
+        }
+        if (api_stream_write(p->s, buf, (size_t)n) >= API_STREAM_HIGH) {
+            unwatch(p); /* until the client drains it */
+            return;
+        }
+    }
+}
+
+static void watch(struct pump *p)
+{
+    pier_err_t err = NULL;
+    p->w = pier_watch_add(engine_loop(p->e), p->rfd, EPOLLIN, on_readable, p, &err);
+    if (p->w == NULL) {
+        /* the thread's writes then fail (EPIPE) and it ends */
+        pier_warn("%s: %s", p->action, pier_error_msg(err));
+        pier_error_free(&err);
+        close(p->rfd);
+        p->rfd = -1;
+        p->eof = p->broken = true;
+        finish(p);
+    }
+}
+
+static void on_drain(void *data)
+{
+    struct pump *p = data;
+    if (!p->eof && p->w == NULL && p->rfd >= 0)
+        watch(p);
+}
+
+static void on_closed(void *data)
+{
+    struct pump *p = data;
+    p->s = NULL;
+    unwatch(p);
+    if (p->rfd >= 0) {
+        close(p->rfd);
+        p->rfd = -1;
+    }
+    if (p->done)
+        pump_free(p);
+}
+
+static void on_done(void *data)
+{
+    struct pump *p = data;
+    p->done = true;
+    if (p->err != NULL) {
+        /* a client that left is no failure of pierd's */
+        if (p->s == NULL || p->err->errnum == EPIPE || p->err->errnum == ECONNRESET)
+            pier_debug("%s: %s", p->action, pier_error_msg(p->err));
+        else
+            pier_warn("%s: %s", p->action, pier_error_msg(p->err));
+    }
+    size_t i;
+    json_t *id;
+    json_array_foreach (p->ids, i, id) {
+        const char *s = json_string_value(id);
+        engine_event(p->e, "image", p->action, s, json_pack("{s:s}", "name", s));
+    }
+    finish(p);
+    if (p->s == NULL)
+        pump_free(p);
+}
+
+/* The stream and the pair; then fn runs on a thread.  Replies (an error)
+ * and frees p itself when it cannot start. */
+static void pump_start(struct api_req *r, struct pump *p, const char *ctype, void (*fn)(void *))
+{
+    pier_err_t err = NULL;
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+        api_reply_error(r, 500, "%s: socketpair: %s", p->action, strerror(errno));
+        pump_free(p);
+        return;
+    }
+    p->rfd = sv[0];
+    p->wfd = sv[1];
+    fcntl(p->rfd, F_SETFL, fcntl(p->rfd, F_GETFL) | O_NONBLOCK);
+    p->s = api_reply_stream(r, 200, ctype, on_closed, p);
+    if (p->s == NULL) {
+        pump_free(p);
+        return;
+    }
+    api_stream_on_drain(p->s, on_drain);
+    watch(p);
+    if (pier_work(engine_loop(p->e), fn, on_done, p, &err) < 0) {
+        pier_warn("%s: %s", p->action, pier_error_msg(err));
+        pier_error_free(&err);
+        close(p->wfd);
+        p->wfd = -1;
+        p->broken = true;
+        json_array_clear(p->ids);
+        on_done(p);
+    }
+}
+
+static struct pump *pump_new(struct api_req *r, const char *action)
+{
+    struct pump *p = calloc(1, sizeof *p);
+    if (p == NULL || (p->ids = json_array()) == NULL) {
+        free(p);
+        api_reply_error(r, 500, "out of memory");
+        return NULL;
+    }
+    p->e = api_engine(r);
+    p->action = action;
+    p->rfd = p->wfd = p->body = -1;
+    return p;
+}
+
+/* ---- save ---- */
+
+static void save_run(void *data)
+{
+    struct pump *p = data;
+    if (img_save_write(p->sv, p->wfd, &p->err) < 0)
+        p->failed = true;
+    close(p->wfd);
+    p->wfd = -1;
+    if (p->failed)
+        json_array_clear(p->ids);
+}
+
+static void save(struct api_req *r, const char *const *names)
+{
+    struct pump *p = pump_new(r, "save");
+    if (p == NULL)
+        return;
+    pier_err_t err = NULL;
+    if (img_save_open(engine_images(p->e), names, &p->sv, &err) < 0) {
+        pump_free(p);
+        api_reply_err(r, &err);
+        return;
+    }
+    for (size_t i = 0; i < img_save_count(p->sv); i++)
+        json_array_append_new(p->ids, json_string(img_save_id(p->sv, i)));
+    pump_start(r, p, "application/x-tar", save_run);
+}
+
+void h_images_get(struct api_req *r)
+{
+    const char *names[] = {api_param(r, 0), NULL};
+    save(r, names);
+}
+
+void h_images_get_all(struct api_req *r)
+{
+    save(r, api_query_all(r, "names"));
+}
+
+/* ---- load ---- */
+
+/* One message of docker's JSON stream, "\r\n" ended as its are. */
+static void send_message(struct pump *p, json_t *j)
+{
+    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (text == NULL)
+        return;
+    size_t n = strlen(text);
+    char *t = realloc(text, n + 3);
+    if (t != NULL) {
+        text = t;
+        memcpy(text + n, "\r\n", 3);
+        n += 2;
+    }
+    /* a client that left does not stop the load: it is finished regardless */
+    for (size_t done = 0; done < n;) {
+        ssize_t w = send(p->wfd, text + done, n - done, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            break;
+        done += (size_t)w;
+    }
+    free(text);
+}
+
+static void load_line(void *data, const char *text)
+{
+    send_message(data, json_pack("{s:s}", "stream", text));
+}
+
+static void load_loaded(void *data, const char *image_id)
+{
+    struct pump *p = data;
+    json_array_append_new(p->ids, json_string(image_id));
+}
+
+static void load_run(void *data)
+{
+    struct pump *p = data;
+    struct img_load_report rep = {.line = load_line, .loaded = load_loaded, .data = p};
+    if (img_load(engine_images(p->e), p->body, &rep, &p->err) < 0) {
+        const char *msg = pier_error_msg(p->err);
+        send_message(p, json_pack("{s:{s:s}, s:s}", "errorDetail", "message", msg, "error", msg));
+    }
+    close(p->wfd);
+    p->wfd = -1;
+}
+
+void h_images_load(struct api_req *r)
+{
+    if (api_body_fd(r) < 0) {
+        api_reply_error(r, 500, "the uploaded archive could not be kept");
+        return;
+    }
+    struct pump *p = pump_new(r, "load");
+    if (p == NULL)
+        return;
+    /* the request's own fd goes with it, perhaps before the thread ends */
+    p->body = fcntl(api_body_fd(r), F_DUPFD_CLOEXEC, 3);
+    if (p->body < 0) {
+        api_reply_error(r, 500, "load: %s", strerror(errno));
+        pump_free(p);
+        return;
+    }
+    /* quiet is accepted: pier sends no progress of layers either way */
+    pump_start(r, p, "application/json", load_run);
+}
