@@ -882,14 +882,14 @@ class Bench:
             shims = sorted(v[0] for v in many.get("shims-pier", []) if v[0] is not None)
             pshims = sorted(v[1] for v in many.get("shims-pier", []) if v[1] is not None)
             pierd = many.get("pierd", (None, None))
-            kib = lambda v: None if v is None else v / 1024
-            line(f"{a.idle_many} running: pierd RSS", {"pier": kib(pierd[0])}, "MiB")
+            # (KiB: fmt shows MiB)
+            line(f"{a.idle_many} running: pierd RSS", {"pier": pierd[0]}, "MiB")
             line(f"{a.idle_many} running: pier-shim RSS, median",
-                 {"pier": kib(statistics.median(shims)) if shims else None}, "MiB")
+                 {"pier": statistics.median(shims) if shims else None}, "MiB")
             line(f"{a.idle_many} running: pier-shim PSS, median",
-                 {"pier": kib(statistics.median(pshims)) if pshims else None}, "MiB")
+                 {"pier": statistics.median(pshims) if pshims else None}, "MiB")
             line(f"{a.idle_many} running: MemAvailable lost, per container",
-                 {"pier": kib(self.med("manymem", "pier"))}, "MiB")
+                 {"pier": self.med("manymem", "pier")}, "MiB")
         print()
         print(f"{'memory: VmRSS, Pss of smaps_rollup':<{w0}}" + "".join(f"{c:>{wv}}" for c in cols))
         for label, vals, unit in self.memory_rows():
