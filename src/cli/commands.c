@@ -54,6 +54,8 @@ const struct cmd_entry cli_commands[] = {
     {"image", "tag", &cmd_tag},
     {"", "import", &cmd_import},
     {"image", "import", &cmd_import},
+    {"", "pull", &cmd_pull},
+    {"image", "pull", &cmd_pull},
     {"", "events", &cmd_events},
     {"system", "events", &cmd_events},
 };

@@ -13,5 +13,6 @@ extern struct cmd cmd_inspect, cmd_container_inspect, cmd_image_inspect;
 extern struct cmd cmd_logs, cmd_exec, cmd_attach, cmd_top, cmd_port;
 extern struct cmd cmd_stats, cmd_container_prune, cmd_events;
 extern struct cmd cmd_images, cmd_image_ls, cmd_rmi, cmd_image_rm, cmd_tag, cmd_import;
+extern struct cmd cmd_pull;
 
 #endif

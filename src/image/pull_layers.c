@@ -61,6 +61,7 @@ struct download {
     struct pipeline *p;
     struct pull_layer *l;
     uint64_t last_ms;
+    int64_t shown; /* the bytes the last Downloading message said */
 };
 
 static bool on_bytes(void *data, int64_t bytes)
@@ -75,8 +76,9 @@ static bool on_bytes(void *data, int64_t bytes)
     bool go = !stopped(p);
     pthread_mutex_unlock(&p->lock);
     uint64_t now = pier_now_ms();
-    if (bytes > 0 && now - d->last_ms >= PROGRESS_MS) {
+    if (bytes > d->shown && now - d->last_ms >= PROGRESS_MS) {
         d->last_ms = now;
+        d->shown = bytes;
         pull_layer_progress(p->o, d->l->id, "Downloading", bytes, d->l->desc.size);
     }
     return go;
@@ -104,7 +106,8 @@ static void download(struct pipeline *p, struct pull_layer *l)
     struct download d = {.p = p, .l = l};
     int rc = fd < 0 ? -1 : reg_fetch_blob(p->c, &l->desc, fd, on_bytes, &d, &e);
     if (rc == 0) {
-        pull_layer_progress(p->o, l->id, "Downloading", l->desc.size, l->desc.size);
+        if (d.shown < l->desc.size)
+            pull_layer_progress(p->o, l->id, "Downloading", l->desc.size, l->desc.size);
         pull_layer_msg(p->o, l->id, "Verifying Checksum");
         pull_layer_msg(p->o, l->id, "Download complete");
     } else if (e != NULL && e->errnum == EBADMSG) {

@@ -41,7 +41,7 @@ void pull_human_size(double size, char *out, size_t cap)
         size /= 1000;
         i++;
     }
-    snprintf(out, cap, "%.3g%s", size, units[i]);
+    snprintf(out, cap, "%.4g%s", size, units[i]);
 }
 
 /* JSONProgress.String() at docker's default width: a 50-column bar, then
