@@ -332,21 +332,22 @@ void reg_platform_format(const struct reg_platform *p, char *out, size_t cap)
     snprintf(out, cap, "%s/%s%s%s", p->os, p->arch, p->variant[0] ? "/" : "", p->variant);
 }
 
-/* How well have fits want: 0 not at all; 3 the exact variant; 2 an older
- * compatible arm variant; 1 a variant left out of either. */
+/* How well have fits want: 0 not at all; 100 the exact variant; 10 and
+ * more an older arm variant that runs (the newest best: v6 before v5 on
+ * v7); 1 a variant left out of either. */
 static int fit(const struct reg_platform *want, const struct reg_platform *have)
 {
     if (strcmp(want->os, have->os) != 0 || strcmp(want->arch, have->arch) != 0)
         return 0;
     if (strcmp(want->variant, have->variant) == 0)
-        return 3;
+        return 100;
     if (want->variant[0] == '\0' || have->variant[0] == '\0')
         return 1;
     /* arm v7 runs v6 and v5 images, v8 (32-bit) runs v7 too */
     if (strcmp(want->arch, "arm") == 0 && want->variant[0] == 'v' && have->variant[0] == 'v' &&
         have->variant[1] != '\0' && have->variant[2] == '\0' && want->variant[2] == '\0' &&
         have->variant[1] < want->variant[1])
-        return 2;
+        return 10 + (have->variant[1] - '0');
     return 0;
 }
 
