@@ -40,6 +40,9 @@ struct pipeline {
     pthread_cond_t cond;
     size_t next; /* the next layer to download */
     bool stop;
+    /* the first download that failed by itself (not stopped): what the
+     * pull reports, whichever layer's unpacking noticed first */
+    pier_err_t cause;
 };
 
 static bool stopped(struct pipeline *p)
@@ -117,6 +120,8 @@ static void download(struct pipeline *p, struct pull_layer *l)
         pier_error_wrap(&e, "layer %s", l->desc.digest);
     }
     pthread_mutex_lock(&p->lock);
+    if (rc < 0 && e != NULL && e->errnum != ECANCELED && p->cause == NULL)
+        pier_fail(&p->cause, e->errnum, "%s", pier_error_msg(e));
     if (rc == 0)
         l->written = l->desc.size;
     l->done = true;
@@ -323,6 +328,11 @@ int pull_layers(struct img_store *s, struct reg_client *c, const struct img_pull
     }
     pthread_cond_destroy(&p.cond);
     pthread_mutex_destroy(&p.lock);
+    if (ret < 0 && p.cause != NULL) {
+        pier_error_free(err);
+        *err = steal_pointer(&p.cause);
+    }
+    pier_error_free(&p.cause);
     if (ret < 0)
         drop_added(s, l, n);
     return ret;
