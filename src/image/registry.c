@@ -1,7 +1,8 @@
-/* HTTP to registries through libcurl: the /v2/ probe, tokens, manifests
- * and blobs.  Every body has a cap (a blob's is the size its descriptor
- * gives), and what comes back is hashed as it arrives, so that a digest
- * that does not match is an error before anything is kept.
+/* The registry client: the /v2/ probe, tokens, manifests and blobs, and
+ * docker login's check, over the exchanges of registry_http.c.  Every body
+ * has a cap (a blob's is the size its descriptor gives), and what comes
+ * back is hashed as it arrives, so that a digest that does not match is
+ * an error before anything is kept.
  *
  * Authentication follows the probe's challenge: a Bearer token for
  * repository:<path>:pull (fetched anonymously, with the client's Basic
@@ -22,24 +23,11 @@
 #include "../lib/file.h"
 #include "../lib/json.h"
 #include "pull.h"
-#include "registry.h"
+#include "registry_int.h"
 
 #define DOCKER_HUB "docker.io"
 #define DOCKER_HUB_HOST "registry-1.docker.io"
-#define USER_AGENT "pier/0.1"
 #define MAX_INSECURE 64
-
-struct reg_client {
-    struct img_ref ref;
-    char base[IMG_NAME_MAX + 16]; /* "https://registry-1.docker.io" */
-    struct reg_creds creds;
-    const atomic_bool *cancel;
-    CURL *h;              /* the opening thread's requests: probe, tokens, manifests, config */
-    pthread_mutex_t lock; /* guards what follows: downloads renew tokens too */
-    enum reg_scheme scheme;
-    struct reg_challenge challenge;
-    char *token;
-};
 
 /* ---- insecure registries ---- */
 
@@ -90,303 +78,6 @@ bool reg_host_insecure(const char *host)
     return false;
 }
 
-/* ---- one request ---- */
-
-struct resp {
-    CURL *h;
-    long status;
-    char ctype[128];
-    char digest[160]; /* Docker-Content-Digest */
-    char *challenge;  /* WWW-Authenticate (the first one) */
-    struct buf body;  /* a 2xx body kept in memory (fd < 0) */
-    struct buf ebody; /* an error body, for its message */
-    int fd;
-    EVP_MD_CTX *md;
-    int64_t got, limit;
-    bool over;
-    int werrno;
-    reg_progress_fn go;
-    void *go_data;
-    bool stopped;
-    const atomic_bool *cancel;
-    char errbuf[CURL_ERROR_SIZE];
-};
-
-static void resp_reset(struct resp *r)
-{
-    r->status = 0;
-    r->ctype[0] = r->digest[0] = '\0';
-    free(r->challenge);
-    r->challenge = NULL;
-    buf_free(&r->body);
-    buf_free(&r->ebody);
-    r->body.max = r->limit >= 0 && (uint64_t)r->limit < BUF_DEFAULT_MAX ? (size_t)r->limit + 1
-                                                                        : BUF_DEFAULT_MAX;
-    r->ebody.max = REG_ERROR_MAX;
-    r->got = 0;
-    r->over = r->stopped = false;
-    r->werrno = 0;
-    r->errbuf[0] = '\0';
-    if (r->md)
-        EVP_DigestInit_ex(r->md, EVP_sha256(), NULL);
-}
-
-static void resp_free(struct resp *r)
-{
-    free(r->challenge);
-    buf_free(&r->body);
-    buf_free(&r->ebody);
-    EVP_MD_CTX_free(r->md);
-}
-
-static void copy_value(char *out, size_t cap, const char *v, size_t n)
-{
-    while (n > 0 && (v[n - 1] == '\r' || v[n - 1] == '\n' || v[n - 1] == ' ' || v[n - 1] == '\t'))
-        n--;
-    if (n >= cap)
-        n = cap - 1;
-    memcpy(out, v, n);
-    out[n] = '\0';
-}
-
-static size_t on_header(char *p, size_t size, size_t nitems, void *data)
-{
-    struct resp *r = data;
-    size_t n = size * nitems;
-    /* a new response (after a redirect): forget the last one's headers */
-    if (n >= 5 && memcmp(p, "HTTP/", 5) == 0) {
-        r->ctype[0] = r->digest[0] = '\0';
-        free(r->challenge);
-        r->challenge = NULL;
-        return n;
-    }
-    const char *colon = memchr(p, ':', n);
-    if (colon == NULL)
-        return n;
-    size_t klen = (size_t)(colon - p);
-    const char *v = colon + 1;
-    size_t vlen = n - klen - 1;
-    while (vlen > 0 && (*v == ' ' || *v == '\t')) {
-        v++;
-        vlen--;
-    }
-    if (klen == 12 && strncasecmp(p, "Content-Type", 12) == 0) {
-        copy_value(r->ctype, sizeof r->ctype, v, vlen);
-    } else if (klen == 21 && strncasecmp(p, "Docker-Content-Digest", 21) == 0) {
-        copy_value(r->digest, sizeof r->digest, v, vlen);
-    } else if (klen == 16 && strncasecmp(p, "WWW-Authenticate", 16) == 0 && r->challenge == NULL &&
-               vlen <= REG_HEADER_MAX) {
-        r->challenge = malloc(vlen + 1);
-        if (r->challenge)
-            copy_value(r->challenge, vlen + 1, v, vlen);
-    }
-    return n;
-}
-
-static size_t on_body(char *p, size_t size, size_t nmemb, void *data)
-{
-    struct resp *r = data;
-    size_t n = size * nmemb;
-    long code = 0;
-    curl_easy_getinfo(r->h, CURLINFO_RESPONSE_CODE, &code);
-    if (code < 200 || code >= 300) {
-        /* only its message matters: the rest is dropped */
-        if (r->ebody.len + n <= REG_ERROR_MAX)
-            buf_put(&r->ebody, p, n);
-        return n;
-    }
-    if (r->limit >= 0 && r->got + (int64_t)n > r->limit) {
-        r->over = true;
-        return 0;
-    }
-    if (r->md && EVP_DigestUpdate(r->md, p, n) != 1) {
-        r->werrno = EIO;
-        return 0;
-    }
-    if (r->fd >= 0) {
-        if (pier_write_all(r->fd, p, n) < 0) {
-            r->werrno = errno;
-            return 0;
-        }
-    } else {
-        buf_put(&r->body, p, n);
-        if (r->body.failed) {
-            r->werrno = ENOMEM;
-            return 0;
-        }
-    }
-    r->got += (int64_t)n;
-    return n;
-}
-
-static int on_progress(void *data, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
-                       curl_off_t ulnow)
-{
-    (void)dltotal;
-    (void)dlnow;
-    (void)ultotal;
-    (void)ulnow;
-    struct resp *r = data;
-    if (r->cancel && atomic_load(r->cancel))
-        return 1;
-    if (r->go && !r->go(r->go_data, r->got)) {
-        r->stopped = true;
-        return 1;
-    }
-    return 0;
-}
-
-/* A token as it is now (a copy: another thread may renew it). */
-static char *token_copy(struct reg_client *c)
-{
-    pthread_mutex_lock(&c->lock);
-    char *t = c->token ? strdup(c->token) : NULL;
-    pthread_mutex_unlock(&c->lock);
-    return t;
-}
-
-enum auth_use { AUTH_NONE, AUTH_REGISTRY, AUTH_BASIC_CREDS };
-
-/* One transfer.  post: a form body (tokens for identity tokens). */
-static int perform(struct reg_client *c, CURL *h, const char *url, const char *accept,
-                   enum auth_use auth, const char *post, struct resp *r, pier_err_t *err)
-{
-    resp_reset(r);
-    r->h = h;
-    r->cancel = c->cancel;
-    curl_easy_reset(h);
-    struct curl_slist *hdrs = NULL;
-    if (accept != NULL && (hdrs = curl_slist_append(NULL, accept)) == NULL)
-        return pier_error(err, ENOMEM, "request");
-    cleanup_free char *token = NULL;
-    enum reg_scheme scheme = REG_AUTH_NONE;
-    if (auth == AUTH_REGISTRY) {
-        pthread_mutex_lock(&c->lock);
-        scheme = c->scheme;
-        pthread_mutex_unlock(&c->lock);
-        if (scheme == REG_AUTH_BEARER)
-            token = token_copy(c);
-    }
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 30L);
-    /* a stalled transfer ends after a minute without a byte */
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 60L);
-    curl_easy_setopt(h, CURLOPT_USERAGENT, USER_AGENT);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
-    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
-    curl_easy_setopt(h, CURLOPT_XFERINFODATA, r);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, r->errbuf);
-    if (hdrs)
-        curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-    if (post != NULL)
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, post);
-    if (token != NULL) {
-        curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
-        curl_easy_setopt(h, CURLOPT_XOAUTH2_BEARER, token);
-    } else if ((auth == AUTH_BASIC_CREDS || (auth == AUTH_REGISTRY && scheme == REG_AUTH_BASIC)) &&
-               c->creds.username != NULL) {
-        curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-        curl_easy_setopt(h, CURLOPT_USERNAME, c->creds.username);
-        curl_easy_setopt(h, CURLOPT_PASSWORD, c->creds.password ? c->creds.password : "");
-    }
-    CURLcode rc = curl_easy_perform(h);
-    curl_slist_free_all(hdrs);
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
-    const char *method = post ? "Post" : "Get";
-    if (rc == CURLE_OK)
-        return 0;
-    if (c->cancel && atomic_load(c->cancel))
-        return pier_fail(err, ECANCELED, "the pull was cancelled");
-    if (r->stopped)
-        return pier_fail(err, ECANCELED, "stopped");
-    if (r->over)
-        return pier_error(err, 0, "%s \"%s\": the answer is larger than %lld bytes", method, url,
-                          (long long)r->limit);
-    if (r->werrno)
-        return pier_error(err, r->werrno, "%s \"%s\": keep the answer", method, url);
-    return pier_error(err, 0, "%s \"%s\": %s", method, url,
-                      r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc));
-}
-
-/* A registry's error body {"errors":[{"code","message"}]} as docker words
- * it ("manifest unknown: manifest unknown"); code gets the first code. */
-static void error_text(const struct resp *r, char *code, size_t ccap, char *out, size_t cap)
-{
-    code[0] = out[0] = '\0';
-    cleanup_json json_t *j = r->ebody.len ? json_loadb(r->ebody.data, r->ebody.len, 0, NULL) : NULL;
-    json_t *e = json_array_get(json_object_get(j, "errors"), 0);
-    const char *c = json_string_value(json_object_get(e, "code"));
-    const char *m = json_string_value(json_object_get(e, "message"));
-    if (c == NULL)
-        return;
-    snprintf(code, ccap, "%.40s", c);
-    char lower[64];
-    size_t i = 0;
-    for (; c[i] && i + 1 < sizeof lower; i++)
-        lower[i] = c[i] == '_' ? ' ' : (char)(c[i] >= 'A' && c[i] <= 'Z' ? c[i] - 'A' + 'a' : c[i]);
-    lower[i] = '\0';
-    /* what the registry says is shown to users: keep it short and printable */
-    char msg[300] = "";
-    size_t k = 0;
-    for (const char *p = m ? m : ""; *p && k + 1 < sizeof msg; p++)
-        msg[k++] = (unsigned char)*p < 0x20 ? ' ' : *p;
-    msg[k] = '\0';
-    snprintf(out, cap, "%s: %s", lower, msg[0] ? msg : lower);
-}
-
-static const char *status_text(long status)
-{
-    switch (status) {
-    case 400:
-        return "Bad Request";
-    case 401:
-        return "Unauthorized";
-    case 403:
-        return "Forbidden";
-    case 404:
-        return "Not Found";
-    case 429:
-        return "Too Many Requests";
-    case 500:
-        return "Internal Server Error";
-    case 502:
-        return "Bad Gateway";
-    case 503:
-        return "Service Unavailable";
-    default:
-        return "";
-    }
-}
-
-/* The error of a response that is not 2xx; code gets the registry's. */
-static int status_error(const struct resp *r, const char *url, char *code, size_t ccap,
-                        pier_err_t *err)
-{
-    char text[400];
-    error_text(r, code, ccap, text, sizeof text);
-    int errnum = 0;
-    if (strcmp(code, "MANIFEST_UNKNOWN") == 0 || strcmp(code, "NAME_UNKNOWN") == 0 ||
-        strcmp(code, "BLOB_UNKNOWN") == 0 || strcmp(code, "DENIED") == 0 ||
-        (code[0] == '\0' && r->status == 404))
-        errnum = ENOENT;
-    if (text[0])
-        return pier_fail(err, errnum, "%s", text);
-    if (r->status == 401)
-        return pier_fail(err, 0, "unauthorized: authentication required");
-    return pier_fail(err, errnum, "unexpected status from GET request to %s: %ld %s", url,
-                     r->status, status_text(r->status));
-}
-
 /* ---- authentication ---- */
 
 /* On h, idle between the transfers of the thread that asks. */
@@ -427,11 +118,11 @@ static int fetch_token(struct reg_client *c, CURL *h, const struct reg_challenge
     if (url.failed || form.failed)
         return pier_error(err, ENOMEM, "token");
     struct resp r = {.fd = -1, .limit = REG_TOKEN_MAX};
-    int ret = perform(c, h, url.data, "Accept: application/json",
-                      c->creds.username ? AUTH_BASIC_CREDS : AUTH_NONE, post, &r, err);
+    int ret = reg_perform(c, h, url.data, "Accept: application/json",
+                          c->creds.username ? AUTH_BASIC_CREDS : AUTH_NONE, post, &r, err);
     if (ret == 0 && (r.status < 200 || r.status >= 300)) {
         char code[64];
-        status_error(&r, url.data, code, sizeof code, err);
+        reg_status_error(&r, url.data, code, sizeof code, err);
         if (r.status == 401 || r.status == 403)
             (*err)->errnum = EACCES;
         ret = pier_error_wrap(err, "%s \"%s\"", post ? "Post" : "Get", ch->realm);
@@ -439,7 +130,7 @@ static int fetch_token(struct reg_client *c, CURL *h, const struct reg_challenge
     char *token = NULL;
     if (ret == 0 && reg_token_parse(r.body.data ? r.body.data : "", r.body.len, &token, err) < 0)
         ret = pier_error_wrap(err, "%s \"%s\"", post ? "Post" : "Get", ch->realm);
-    resp_free(&r);
+    reg_resp_free(&r);
     if (ret < 0)
         return -1;
     pthread_mutex_lock(&c->lock);
@@ -477,7 +168,7 @@ static bool answer_challenge(struct reg_client *c, CURL *h, const struct resp *r
 static int request(struct reg_client *c, CURL *h, const char *url, const char *accept,
                    struct resp *r, pier_err_t *err)
 {
-    if (perform(c, h, url, accept, AUTH_REGISTRY, NULL, r, err) < 0)
+    if (reg_perform(c, h, url, accept, AUTH_REGISTRY, NULL, r, err) < 0)
         return -1;
     if (r->status != 401)
         return 0;
@@ -490,7 +181,7 @@ static int request(struct reg_client *c, CURL *h, const char *url, const char *a
         }
         return 0;
     }
-    return perform(c, h, url, accept, AUTH_REGISTRY, NULL, r, err);
+    return reg_perform(c, h, url, accept, AUTH_REGISTRY, NULL, r, err);
 }
 
 static int probe(struct reg_client *c, pier_err_t *err)
@@ -498,7 +189,7 @@ static int probe(struct reg_client *c, pier_err_t *err)
     char url[sizeof c->base + 8];
     snprintf(url, sizeof url, "%s/v2/", c->base);
     struct resp r = {.fd = -1, .limit = REG_ERROR_MAX};
-    int ret = perform(c, c->h, url, NULL, AUTH_NONE, NULL, &r, err);
+    int ret = reg_perform(c, c->h, url, NULL, AUTH_NONE, NULL, &r, err);
     if (ret == 0 && r.status == 401) {
         struct reg_challenge ch;
         if (reg_challenge_parse(r.challenge, &ch, err) < 0) {
@@ -519,10 +210,10 @@ static int probe(struct reg_client *c, pier_err_t *err)
         }
     } else if (ret == 0 && r.status >= 500) {
         char code[64];
-        ret = status_error(&r, url, code, sizeof code, err);
+        ret = reg_status_error(&r, url, code, sizeof code, err);
         pier_error_wrap(err, "Get \"%s\"", url);
     }
-    resp_free(&r);
+    reg_resp_free(&r);
     return ret;
 }
 
@@ -638,7 +329,7 @@ int img_registry_login(const char *server, const char *username, const char *pas
     char url[sizeof c->base + 8];
     snprintf(url, sizeof url, "%s/v2/", c->base);
     struct resp r = {.fd = -1, .limit = REG_ERROR_MAX};
-    int ret = perform(c, c->h, url, NULL, AUTH_NONE, NULL, &r, err);
+    int ret = reg_perform(c, c->h, url, NULL, AUTH_NONE, NULL, &r, err);
     if (ret == 0 && r.status == 401) {
         struct reg_challenge ch;
         if (reg_challenge_parse(r.challenge, &ch, err) < 0)
@@ -648,12 +339,12 @@ int img_registry_login(const char *server, const char *username, const char *pas
         else
             c->scheme = REG_AUTH_BASIC;
         if (ret == 0)
-            ret = perform(c, c->h, url, NULL, AUTH_REGISTRY, NULL, &r, err);
+            ret = reg_perform(c, c->h, url, NULL, AUTH_REGISTRY, NULL, &r, err);
     }
     if (ret == 0 && r.status != 200)
         ret = pier_fail(err, EACCES, "login attempt to %s failed with status: %ld %s", url,
-                        r.status, status_text(r.status));
-    resp_free(&r);
+                        r.status, reg_status_text(r.status));
+    reg_resp_free(&r);
     reg_client_free(c);
     return ret;
 }
@@ -694,7 +385,7 @@ int reg_get_manifest(struct reg_client *c, const char *tag_or_digest, char **bod
     if (ret == 0 && (r.status < 200 || r.status >= 300)) {
         char code[64];
         pier_err_t e = NULL;
-        status_error(&r, url.data, code, sizeof code, &e);
+        reg_status_error(&r, url.data, code, sizeof code, &e);
         if (strcmp(code, "NAME_UNKNOWN") == 0 || strcmp(code, "DENIED") == 0) {
             familiar(c, tag_or_digest, false, name, sizeof name);
             ret = pier_fail(err, ENOENT,
@@ -731,7 +422,7 @@ int reg_get_manifest(struct reg_client *c, const char *tag_or_digest, char **bod
         *len = r.body.len;
         *body = buf_steal(&r.body);
     }
-    resp_free(&r);
+    reg_resp_free(&r);
     return ret;
 }
 
@@ -765,7 +456,7 @@ static int blob_get(struct reg_client *c, CURL *h, const struct reg_desc *d, str
     }
     if (r->status < 200 || r->status >= 300) {
         char code[64];
-        return status_error(r, url.data, code, sizeof code, err);
+        return reg_status_error(r, url.data, code, sizeof code, err);
     }
     return blob_check(d, r, err);
 }
@@ -783,7 +474,7 @@ int reg_get_blob(struct reg_client *c, const struct reg_desc *d, size_t max, cha
         *len = r.body.len;
         *body = buf_steal(&r.body);
     }
-    resp_free(&r);
+    reg_resp_free(&r);
     return ret;
 }
 
@@ -793,7 +484,7 @@ int reg_fetch_blob(struct reg_client *c, const struct reg_desc *d, int fd, reg_p
     CURL *h = curl_easy_init();
     struct resp r = {.fd = fd, .md = EVP_MD_CTX_new(), .go = go, .go_data = data};
     int ret = h && r.md ? blob_get(c, h, d, &r, err) : pier_error(err, ENOMEM, "download");
-    resp_free(&r);
+    reg_resp_free(&r);
     if (h)
         curl_easy_cleanup(h);
     return ret;
