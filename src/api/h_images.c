@@ -89,11 +89,7 @@ void h_images_create(struct api_req *r)
 {
     const char *src = api_query(r, "fromSrc");
     if (src == NULL) {
-        const char *from = api_query(r, "fromImage");
-        api_reply_error(r, 404,
-                        "pull access denied for %s: pier cannot pull from registries yet; make "
-                        "the image with `pier import` or `docker import`",
-                        from ? from : "(no image named)");
+        h_images_pull(r);
         return;
     }
     if (strcmp(src, "-") != 0) {

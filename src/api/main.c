@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "../engine/engine.h"
+#include "../image/pull.h"
 #include "../lib/cleanup.h"
 #include "../lib/file.h"
 #include "../lib/log.h"
@@ -53,6 +54,8 @@ static void usage(FILE *f)
                "  -l, --log-level string   debug, info, warn, error or fatal (default \"info\")\n"
                "  -D, --debug              Same as --log-level debug\n"
                "      --shim string        pier-shim to run (default: beside pierd)\n"
+               "      --insecure-registry string  A registry (HOST[:PORT]) to pull from over plain "
+               "http; repeatable (loopback ones always are)\n"
                "  -v, --version            Print the version and exit\n");
 }
 
@@ -67,6 +70,7 @@ static int parse(int argc, char **argv, struct opts *o)
                                           {"log-level", required_argument, NULL, 'l'},
                                           {"debug", no_argument, NULL, 'D'},
                                           {"shim", required_argument, NULL, 's'},
+                                          {"insecure-registry", required_argument, NULL, 'I'},
                                           {"help", no_argument, NULL, 'h'},
                                           {"version", no_argument, NULL, 'v'},
                                           {NULL, 0, NULL, 0}};
@@ -107,6 +111,15 @@ static int parse(int argc, char **argv, struct opts *o)
         case 'c':
             o->cgroup_parent = optarg;
             break;
+        case 'I': {
+            pier_err_t err = NULL;
+            if (img_pull_insecure_add(optarg, &err) < 0) {
+                fprintf(stderr, "pierd: %s\n", pier_error_msg(err));
+                pier_error_free(&err);
+                return 2;
+            }
+            break;
+        }
         case 'h':
             usage(stdout);
             return 0;

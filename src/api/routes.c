@@ -10,6 +10,7 @@ static const struct api_route routes[] = {
     {"HEAD", "/_ping", h_ping, 0},
     {"GET", "/version", h_version, 0},
     {"GET", "/info", h_info, 0},
+    {"POST", "/auth", h_auth, 0},
     {"GET", "/events", h_events, 0},
     {"POST", "/containers/create", h_containers_create, 0},
     {"GET", "/containers/json", h_containers_list, 0},

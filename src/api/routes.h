@@ -39,6 +39,8 @@ void h_exec_start(struct api_req *r);
 void h_exec_inspect(struct api_req *r);
 void h_exec_resize(struct api_req *r);
 void h_images_create(struct api_req *r);
+void h_images_pull(struct api_req *r);
+void h_auth(struct api_req *r);
 void h_images_list(struct api_req *r);
 void h_images_inspect(struct api_req *r);
 void h_images_remove(struct api_req *r);

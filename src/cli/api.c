@@ -299,6 +299,20 @@ int api_stream_open(struct cli *cli, const char *method, const char *path, json_
     return stream_request(s, &req, err);
 }
 
+int api_stream_open_headers(struct cli *cli, const char *method, const char *path,
+                            const char *const *headers, struct api_stream *s, pier_err_t *err)
+{
+    memset(s, 0, sizeof *s);
+    s->conn.fd = -1;
+    char target[8192];
+    struct http_req req = {.method = method, .target = target, .body_fd = -1, .headers = headers};
+    if (versioned(cli, path, target, sizeof target, err) < 0)
+        return -1;
+    if (http_connect(&s->conn, cli->sock, cli->host, err) < 0)
+        return -1;
+    return stream_request(s, &req, err);
+}
+
 int api_hijack(struct cli *cli, const char *path, json_t *body, struct api_stream *s,
                pier_err_t *err)
 {

@@ -93,6 +93,12 @@ int cli_term_width(void);
 /* A string setting of the docker CLI's config.json ("psFormat",
  * "imagesFormat", "statsFormat", "detachKeys"), "" when not set. */
 const char *cli_config(struct cli *cli, const char *key);
+/* The whole of config.json (NULL when there is none), owned by cli. */
+json_t *cli_config_json(struct cli *cli);
+/* The X-Registry-Auth header ("X-Registry-Auth: ...", heap) for the
+ * registry of a normalized name ("docker.io/library/busybox"), from
+ * config.json's auths, as docker login left them; NULL when none. */
+char *registry_auth_header(struct cli *cli, const char *name);
 
 /* --- the daemon ------------------------------------------------------------ */
 
@@ -130,6 +136,9 @@ struct api_stream {
 };
 int api_stream_open(struct cli *cli, const char *method, const char *path, json_t *body,
                     int body_fd, const char *content_type, struct api_stream *s, pier_err_t *err);
+/* The same without a body, with these headers ("Name: value", NULL-ended). */
+int api_stream_open_headers(struct cli *cli, const char *method, const char *path,
+                            const char *const *headers, struct api_stream *s, pier_err_t *err);
 /* Send the request with Upgrade: tcp; succeeds on 101 (or 200 from old
  * daemons), leaving s->conn for raw use. */
 int api_hijack(struct cli *cli, const char *path, json_t *body, struct api_stream *s,

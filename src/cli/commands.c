@@ -58,6 +58,8 @@ const struct cmd_entry cli_commands[] = {
     {"image", "save", &cmd_save},
     {"", "load", &cmd_load},
     {"image", "load", &cmd_load},
+    {"", "pull", &cmd_pull},
+    {"image", "pull", &cmd_pull},
     {"", "events", &cmd_events},
     {"system", "events", &cmd_events},
 };

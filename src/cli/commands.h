@@ -14,5 +14,6 @@ extern struct cmd cmd_logs, cmd_exec, cmd_attach, cmd_top, cmd_port;
 extern struct cmd cmd_stats, cmd_container_prune, cmd_events;
 extern struct cmd cmd_images, cmd_image_ls, cmd_rmi, cmd_image_rm, cmd_tag, cmd_import;
 extern struct cmd cmd_save, cmd_load;
+extern struct cmd cmd_pull;
 
 #endif

@@ -42,3 +42,10 @@ const char *cli_config(struct cli *cli, const char *key)
     const char *v = json_string_value(json_object_get(cli->config, key));
     return v ? v : "";
 }
+
+json_t *cli_config_json(struct cli *cli)
+{
+    if (!cli->config_read)
+        config_load(cli);
+    return cli->config;
+}

@@ -1,17 +1,20 @@
 /* The JSON progress stream of pull and import (jsonmessage): each message
- * a line "ID: Status" (no bars: pier writes it as docker does when the
- * output is not a terminal); an error message ends it. */
+ * drawn as the docker CLI draws it (jsonmessage.c: lines redrawn in place
+ * on a terminal, one line per status elsewhere); an error message ends
+ * it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../lib/cleanup.h"
 #include "cli.h"
+#include "jsonmessage.h"
 #include "progress.h"
 #include "ref.h"
 
 /* One message; -1 when it carries an error. */
-static int show(const char *line, size_t n, FILE *out, bool quiet, struct buf *aux, pier_err_t *err)
+static int show(struct jm_display *d, const char *line, size_t n, bool quiet, struct buf *aux,
+                pier_err_t *err)
 {
     json_t *j = json_loadb(line, n, 0, NULL);
     if (j == NULL)
@@ -33,18 +36,8 @@ static int show(const char *line, size_t n, FILE *out, bool quiet, struct buf *a
         if (json_is_string(id))
             buf_puts(aux, json_string_value(id));
     }
-    const char *status = json_string_value(json_object_get(j, "status"));
-    const char *id = json_string_value(json_object_get(j, "id"));
-    const char *stream = json_string_value(json_object_get(j, "stream"));
-    if (!quiet) {
-        if (stream)
-            fputs(stream, out);
-        else if (status) {
-            if (id && *id)
-                fprintf(out, "%s: ", id);
-            fprintf(out, "%s\n", status);
-        }
-    }
+    if (!quiet && (json_object_get(j, "status") || json_object_get(j, "stream")))
+        jm_show(d, j);
     json_decref(j);
     return 0;
 }
@@ -54,6 +47,8 @@ int progress_display(struct api_stream *s, FILE *out, bool quiet, struct buf *au
     char chunk[16384];
     struct buf line = BUF_INIT;
     line.max = 4 * 1024 * 1024;
+    struct jm_display d;
+    jm_init(&d, out);
     int rc = 0;
     for (;;) {
         ssize_t r = http_read_body(&s->conn, &s->resp, chunk, sizeof chunk, err);
@@ -71,7 +66,7 @@ int progress_display(struct api_stream *s, FILE *out, bool quiet, struct buf *au
         const char *l;
         size_t ll;
         while ((l = stream_line(&line, &ll)) != NULL) {
-            if (show(l, ll, out, quiet, aux, err) < 0) {
+            if (show(&d, l, ll, quiet, aux, err) < 0) {
                 rc = -1;
                 break;
             }
@@ -79,16 +74,18 @@ int progress_display(struct api_stream *s, FILE *out, bool quiet, struct buf *au
         }
         if (rc < 0)
             break;
+        fflush(out);
     }
-    if (rc == 0 && line.len > 0 && show(line.data, line.len, out, quiet, aux, err) < 0)
+    if (rc == 0 && line.len > 0 && show(&d, line.data, line.len, quiet, aux, err) < 0)
         rc = -1;
     fflush(out);
+    jm_free(&d);
     buf_free(&line);
     return rc;
 }
 
-int pull_image(struct cli *cli, const char *image, const char *platform, bool quiet,
-               pier_err_t *err)
+int pull_image_to(struct cli *cli, const char *image, const char *platform, FILE *out, bool quiet,
+                  pier_err_t *err)
 {
     struct ref r;
     char msg[256];
@@ -101,10 +98,18 @@ int pull_image(struct cli *cli, const char *image, const char *platform, bool qu
     if (platform && *platform)
         url_param(&q, "platform", platform);
     url_param(&q, "tag", r.digest[0] ? r.digest : r.tag);
+    cleanup_free char *auth = registry_auth_header(cli, r.name);
+    const char *headers[] = {auth, NULL};
     struct api_stream s;
-    if (api_stream_open(cli, "POST", q.data, NULL, -1, NULL, &s, err) < 0)
+    if (api_stream_open_headers(cli, "POST", q.data, headers, &s, err) < 0)
         return -1;
-    int rc = progress_display(&s, stderr, quiet, NULL, err);
+    int rc = progress_display(&s, out, quiet, NULL, err);
     api_stream_close(&s);
     return rc;
+}
+
+int pull_image(struct cli *cli, const char *image, const char *platform, bool quiet,
+               pier_err_t *err)
+{
+    return pull_image_to(cli, image, platform, stderr, quiet, err);
 }

@@ -10,7 +10,11 @@
 /* Print each message of the stream; an error message becomes the error.
  * aux, when given, receives the last aux.ID. */
 int progress_display(struct api_stream *s, FILE *out, bool quiet, struct buf *aux, pier_err_t *err);
-/* POST /images/create?fromImage=NAME&tag=TAG, progress on stderr. */
+/* POST /images/create?fromImage=NAME&tag=TAG, with the credentials
+ * docker login left for its registry; progress on out (stderr for
+ * pull_image, as run and create show it). */
+int pull_image_to(struct cli *cli, const char *image, const char *platform, FILE *out, bool quiet,
+                  pier_err_t *err);
 int pull_image(struct cli *cli, const char *image, const char *platform, bool quiet,
                pier_err_t *err);
 

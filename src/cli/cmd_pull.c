@@ -1,0 +1,52 @@
+/* pull (image pull): as docker's: progress on stdout ("Using default tag"
+ * first when none was named), then the full reference pulled, which is
+ * all -q prints. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "progress.h"
+#include "ref.h"
+
+static int run_pull(struct cli *cli, const char *path, struct flagset *fs)
+{
+    (void)path;
+    pier_err_t err = NULL;
+    const char *image = fs->args[0];
+    bool quiet = flag_bool(fs, "quiet");
+    struct ref r;
+    char msg[256];
+    if (ref_parse(image, &r, msg, sizeof msg) < 0) {
+        pier_error(&err, 0, "%s", msg);
+        return cli_fail(&err);
+    }
+    if (r.tag[0] == '\0' && r.digest[0] == '\0') {
+        ref_default_tag(&r);
+        if (!quiet)
+            printf("Using default tag: %s\n", r.tag);
+        fflush(stdout);
+    }
+    if (pull_image_to(cli, image, flag_str(fs, "platform"), stdout, quiet, &err) < 0)
+        return cli_fail(&err);
+    /* reference.String(): the normalized name, its tag or its digest */
+    printf("%s%s%s\n", r.name, r.digest[0] ? "@" : ":", r.digest[0] ? r.digest : r.tag);
+    return 0;
+}
+
+static struct flag pull_flags[] = {
+    {"disable-content-trust", 0, FK_BOOL, NULL, "Skip image verification", "true"},
+    {"platform", 0, FK_STRING, NULL, "Set platform if server is multi-platform capable",
+     .min_api = "1.32"},
+    {"quiet", 'q', FK_BOOL, NULL, "Suppress verbose output"},
+    {NULL},
+};
+
+struct cmd cmd_pull = {
+    .use = "pull [OPTIONS] NAME[:TAG|@DIGEST]",
+    .aliases = "image pull, pull",
+    .short_desc = "Download an image from a registry",
+    .args = ARGS_EXACT,
+    .amin = 1,
+    .flags = pull_flags,
+    .run = run_pull,
+};

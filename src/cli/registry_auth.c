@@ -1,0 +1,83 @@
+/* Credentials for pulls, from the docker CLI's config.json as docker login
+ * writes it ("auths": {"127.0.0.1:5000": {"auth": base64(user:password)}},
+ * Docker Hub under "https://index.docker.io/v1/"), sent to the daemon as
+ * X-Registry-Auth: base64url of {"username","password","serveraddress"}.
+ * Credential helpers (credsStore, credHelpers) are not run. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/base64.h"
+#include "../lib/cleanup.h"
+#include "../lib/json.h"
+#include "cli.h"
+
+#define DOCKER_HUB_KEY "https://index.docker.io/v1/"
+
+/* A key of auths as a registry host: the scheme and the path dropped,
+ * Docker Hub's names as docker.io (ConvertToHostname). */
+static void key_host(const char *key, char *out, size_t cap)
+{
+    if (strncmp(key, "https://", 8) == 0)
+        key += 8;
+    else if (strncmp(key, "http://", 7) == 0)
+        key += 7;
+    size_t n = strcspn(key, "/");
+    if ((n == 15 && strncmp(key, "index.docker.io", 15) == 0) ||
+        (n == 20 && strncmp(key, "registry-1.docker.io", 20) == 0))
+        snprintf(out, cap, "docker.io");
+    else
+        snprintf(out, cap, "%.*s", (int)n, key);
+}
+
+char *registry_auth_header(struct cli *cli, const char *name)
+{
+    char domain[256];
+    snprintf(domain, sizeof domain, "%.*s", (int)strcspn(name, "/"), name);
+    json_t *auths = json_object_get(cli_config_json(cli), "auths");
+    const char *key;
+    json_t *entry, *found = NULL;
+    json_object_foreach (auths, key, entry) {
+        char host[256];
+        key_host(key, host, sizeof host);
+        if (strcmp(host, domain) == 0) {
+            found = entry;
+            break;
+        }
+    }
+    if (!json_is_object(found))
+        return NULL;
+    cleanup_json json_t *cfg = json_object();
+    if (cfg == NULL)
+        return NULL;
+    const char *auth = json_string_value(json_object_get(found, "auth"));
+    const char *user = json_string_value(json_object_get(found, "username"));
+    const char *pass = json_string_value(json_object_get(found, "password"));
+    const char *token = json_string_value(json_object_get(found, "identitytoken"));
+    cleanup_free unsigned char *raw = NULL;
+    size_t n = 0;
+    if (auth && *auth && pier_base64_decode(auth, strlen(auth), &raw, &n) == 0) {
+        char *colon = strchr((char *)raw, ':');
+        if (colon != NULL) {
+            *colon = '\0';
+            user = (char *)raw;
+            pass = colon + 1;
+        }
+    }
+    if (user && *user)
+        json_object_set_new(cfg, "username", json_string(user));
+    if (pass && *pass)
+        json_object_set_new(cfg, "password", json_string(pass));
+    if (token && *token)
+        json_object_set_new(cfg, "identitytoken", json_string(token));
+    if (json_object_size(cfg) == 0)
+        return NULL;
+    json_object_set_new(cfg, "serveraddress",
+                        json_string(strcmp(domain, "docker.io") == 0 ? DOCKER_HUB_KEY : domain));
+    cleanup_free char *text = json_dumps(cfg, JSON_COMPACT);
+    cleanup_free char *b64 = text ? pier_base64_encode(text, strlen(text), true) : NULL;
+    char *hdr = NULL;
+    if (b64 == NULL || asprintf(&hdr, "X-Registry-Auth: %s", b64) < 0)
+        return NULL;
+    return hdr;
+}

@@ -1,0 +1,491 @@
+/* The registry client: the /v2/ probe, tokens, manifests and blobs, and
+ * docker login's check, over the exchanges of registry_http.c.  Every body
+ * has a cap (a blob's is the size its descriptor gives), and what comes
+ * back is hashed as it arrives, so that a digest that does not match is
+ * an error before anything is kept.
+ *
+ * Authentication follows the probe's challenge: a Bearer token for
+ * repository:<path>:pull (fetched anonymously, with the client's Basic
+ * credentials, or for an identity token), renewed once when a request is
+ * refused; or Basic credentials on every request.  curl sends neither to
+ * another host when a blob redirects to a CDN. */
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../lib/buf.h"
+#include "../lib/cleanup.h"
+#include "../lib/file.h"
+#include "../lib/json.h"
+#include "pull.h"
+#include "registry_int.h"
+
+#define DOCKER_HUB "docker.io"
+#define DOCKER_HUB_HOST "registry-1.docker.io"
+#define MAX_INSECURE 64
+
+/* ---- insecure registries ---- */
+
+static char *insecure[MAX_INSECURE];
+static size_t ninsecure;
+
+int img_pull_insecure_add(const char *host, pier_err_t *err)
+{
+    if (strstr(host, "://") != NULL)
+        return pier_fail(err, EINVAL, "insecure registry %s should not contain '://'", host);
+    if (*host == '\0' || strchr(host, '/') != NULL || strlen(host) > IMG_NAME_MAX)
+        return pier_fail(err, EINVAL, "insecure registry `%s`: expected HOST[:PORT]", host);
+    if (ninsecure == MAX_INSECURE)
+        return pier_fail(err, EINVAL, "more than %d insecure registries", MAX_INSECURE);
+    insecure[ninsecure] = strdup(host);
+    if (insecure[ninsecure] == NULL)
+        return pier_error(err, ENOMEM, "insecure registry");
+    ninsecure++;
+    return 0;
+}
+
+/* The host without its port: "[::1]:5000" is "::1". */
+static void host_only(const char *host, char *out, size_t cap)
+{
+    if (host[0] == '[') {
+        const char *close = strchr(host, ']');
+        size_t n = close ? (size_t)(close - host - 1) : strlen(host + 1);
+        snprintf(out, cap, "%.*s", (int)n, host + 1);
+        return;
+    }
+    snprintf(out, cap, "%.*s", (int)strcspn(host, ":"), host);
+}
+
+bool reg_host_insecure(const char *host)
+{
+    char h[IMG_NAME_MAX + 1];
+    host_only(host, h, sizeof h);
+    struct in_addr a4;
+    struct in6_addr a6;
+    if (strcasecmp(h, "localhost") == 0 ||
+        (inet_pton(AF_INET, h, &a4) == 1 && (ntohl(a4.s_addr) >> 24) == 127) ||
+        (inet_pton(AF_INET6, h, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6)))
+        return true;
+    for (size_t i = 0; i < ninsecure; i++)
+        if (strcasecmp(insecure[i], host) == 0 ||
+            (strchr(insecure[i], ':') == NULL && strcasecmp(insecure[i], h) == 0))
+            return true;
+    return false;
+}
+
+/* ---- authentication ---- */
+
+/* On h, idle between the transfers of the thread that asks. */
+static int fetch_token(struct reg_client *c, CURL *h, const struct reg_challenge *ch,
+                       pier_err_t *err)
+{
+    char scope[IMG_NAME_MAX + 32] = "";
+    /* a login asks for no scope: only whether the credentials are good */
+    if (c->ref.path[0])
+        snprintf(scope, sizeof scope, "repository:%s:pull", c->ref.path);
+    cleanup_free char *e_scope = curl_easy_escape(h, scope, 0);
+    cleanup_free char *e_service = curl_easy_escape(h, ch->service, 0);
+    if (e_scope == NULL || e_service == NULL)
+        return pier_error(err, ENOMEM, "token");
+    cleanup_buf struct buf url = BUF_INIT;
+    cleanup_buf struct buf form = BUF_INIT;
+    const char *post = NULL;
+    buf_puts(&url, ch->realm);
+    if (c->creds.identity_token != NULL) {
+        /* an OAuth refresh token, as docker login keeps for some registries */
+        cleanup_free char *e_tok = curl_easy_escape(h, c->creds.identity_token, 0);
+        if (e_tok == NULL)
+            return pier_error(err, ENOMEM, "token");
+        buf_printf(&form,
+                   "grant_type=refresh_token&client_id=docker&service=%s&scope=%s&"
+                   "refresh_token=%s",
+                   e_service, e_scope, e_tok);
+        post = form.data;
+    } else {
+        const char *sep = strchr(ch->realm, '?') ? "&" : "?";
+        if (scope[0]) {
+            buf_printf(&url, "%sscope=%s", sep, e_scope);
+            sep = "&";
+        }
+        if (ch->service[0])
+            buf_printf(&url, "%sservice=%s", sep, e_service);
+    }
+    if (url.failed || form.failed)
+        return pier_error(err, ENOMEM, "token");
+    struct resp r = {.fd = -1, .limit = REG_TOKEN_MAX};
+    int ret = reg_perform(c, h, url.data, "Accept: application/json",
+                          c->creds.username ? AUTH_BASIC_CREDS : AUTH_NONE, post, &r, err);
+    if (ret == 0 && (r.status < 200 || r.status >= 300)) {
+        char code[64];
+        reg_status_error(&r, url.data, code, sizeof code, err);
+        if (r.status == 401 || r.status == 403)
+            (*err)->errnum = EACCES;
+        ret = pier_error_wrap(err, "%s \"%s\"", post ? "Post" : "Get", ch->realm);
+    }
+    char *token = NULL;
+    if (ret == 0 && reg_token_parse(r.body.data ? r.body.data : "", r.body.len, &token, err) < 0)
+        ret = pier_error_wrap(err, "%s \"%s\"", post ? "Post" : "Get", ch->realm);
+    reg_resp_free(&r);
+    if (ret < 0)
+        return -1;
+    pthread_mutex_lock(&c->lock);
+    free(c->token);
+    c->token = token;
+    c->scheme = REG_AUTH_BEARER;
+    pthread_mutex_unlock(&c->lock);
+    return 0;
+}
+
+/* A 401: take up the challenge once (a token renewed, Basic credentials
+ * offered).  True when the request is worth repeating. */
+static bool answer_challenge(struct reg_client *c, CURL *h, const struct resp *r, pier_err_t *err)
+{
+    struct reg_challenge ch;
+    pier_err_t e = NULL;
+    if (reg_challenge_parse(r->challenge, &ch, &e) < 0) {
+        pier_error_free(&e);
+        return false;
+    }
+    if (ch.scheme == REG_AUTH_BEARER) {
+        if (c->creds.registry_token != NULL)
+            return false;
+        return fetch_token(c, h, &ch, err) == 0;
+    }
+    pthread_mutex_lock(&c->lock);
+    bool again = c->scheme != REG_AUTH_BASIC && c->creds.username != NULL;
+    c->scheme = REG_AUTH_BASIC;
+    pthread_mutex_unlock(&c->lock);
+    return again;
+}
+
+/* A request with the registry's authentication; one more try after a 401
+ * whose challenge could be answered.  A failed renewal's error is kept. */
+static int request(struct reg_client *c, CURL *h, const char *url, const char *accept,
+                   struct resp *r, pier_err_t *err)
+{
+    if (reg_perform(c, h, url, accept, AUTH_REGISTRY, NULL, r, err) < 0)
+        return -1;
+    if (r->status != 401)
+        return 0;
+    pier_err_t e = NULL;
+    if (!answer_challenge(c, h, r, &e)) {
+        if (e != NULL) {
+            pier_error(err, e->errnum, "%s", pier_error_msg(e));
+            pier_error_free(&e);
+            return -1;
+        }
+        return 0;
+    }
+    return reg_perform(c, h, url, accept, AUTH_REGISTRY, NULL, r, err);
+}
+
+static int probe(struct reg_client *c, pier_err_t *err)
+{
+    char url[sizeof c->base + 8];
+    snprintf(url, sizeof url, "%s/v2/", c->base);
+    struct resp r = {.fd = -1, .limit = REG_ERROR_MAX};
+    int ret = reg_perform(c, c->h, url, NULL, AUTH_NONE, NULL, &r, err);
+    if (ret == 0 && r.status == 401) {
+        struct reg_challenge ch;
+        if (reg_challenge_parse(r.challenge, &ch, err) < 0) {
+            ret = pier_error_wrap(err, "Get \"%s\"", url);
+        } else if (ch.scheme == REG_AUTH_BEARER) {
+            c->challenge = ch;
+            if (c->creds.registry_token != NULL) {
+                c->token = strdup(c->creds.registry_token);
+                c->scheme = REG_AUTH_BEARER;
+                if (c->token == NULL)
+                    ret = pier_error(err, ENOMEM, "token");
+            } else {
+                ret = fetch_token(c, c->h, &ch, err);
+            }
+        } else {
+            c->challenge = ch;
+            c->scheme = REG_AUTH_BASIC;
+        }
+    } else if (ret == 0 && r.status >= 500) {
+        char code[64];
+        ret = reg_status_error(&r, url, code, sizeof code, err);
+        pier_error_wrap(err, "Get \"%s\"", url);
+    }
+    reg_resp_free(&r);
+    return ret;
+}
+
+/* ---- the client ---- */
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_rc;
+
+static void curl_init(void)
+{
+    curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static int dup_creds(const struct reg_creds *in, struct reg_creds *out, pier_err_t *err)
+{
+    memset(out, 0, sizeof *out);
+    if (in == NULL)
+        return 0;
+    const char *src[] = {in->username, in->password, in->identity_token, in->registry_token};
+    char **dst[] = {&out->username, &out->password, &out->identity_token, &out->registry_token};
+    for (size_t i = 0; i < ARRAY_SIZE(src); i++)
+        if (src[i] != NULL && (*dst[i] = strdup(src[i])) == NULL)
+            return pier_error(err, ENOMEM, "credentials");
+    return 0;
+}
+
+void reg_client_free(struct reg_client *c)
+{
+    if (c == NULL)
+        return;
+    if (c->h)
+        curl_easy_cleanup(c->h);
+    reg_creds_free(&c->creds);
+    free(c->token);
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+}
+
+static int client_new(const struct img_ref *ref, const struct reg_creds *creds,
+                      const atomic_bool *cancel, struct reg_client **out, pier_err_t *err)
+{
+    *out = NULL;
+    pthread_once(&curl_once, curl_init);
+    if (curl_init_rc != CURLE_OK)
+        return pier_error(err, 0, "libcurl: %s", curl_easy_strerror(curl_init_rc));
+    struct reg_client *c = calloc(1, sizeof *c);
+    if (c == NULL)
+        return pier_error(err, ENOMEM, "registry client");
+    pthread_mutex_init(&c->lock, NULL);
+    c->ref = *ref;
+    c->cancel = cancel;
+    const char *host = strcmp(ref->domain, DOCKER_HUB) == 0 ? DOCKER_HUB_HOST : ref->domain;
+    snprintf(c->base, sizeof c->base, "%s://%s", reg_host_insecure(host) ? "http" : "https", host);
+    if (dup_creds(creds, &c->creds, err) < 0 || (c->h = curl_easy_init()) == NULL) {
+        if (c->h == NULL)
+            pier_error(err, ENOMEM, "libcurl");
+        reg_client_free(c);
+        return -1;
+    }
+    *out = c;
+    return 0;
+}
+
+int reg_client_open(const struct img_ref *ref, const struct reg_creds *creds,
+                    const atomic_bool *cancel, struct reg_client **out, pier_err_t *err)
+{
+    struct reg_client *c = NULL;
+    if (client_new(ref, creds, cancel, &c, err) < 0)
+        return -1;
+    if (probe(c, err) < 0) {
+        reg_client_free(c);
+        return -1;
+    }
+    *out = c;
+    return 0;
+}
+
+/* ---- login ---- */
+
+/* What docker login names ("127.0.0.1:5000", "https://index.docker.io/v1/")
+ * as a registry domain. */
+static int login_domain(const char *server, char *out, size_t cap, pier_err_t *err)
+{
+    const char *p = server ? server : "";
+    if (strncmp(p, "https://", 8) == 0)
+        p += 8;
+    else if (strncmp(p, "http://", 7) == 0)
+        p += 7;
+    size_t n = strcspn(p, "/");
+    if (n == 0 || (n == 15 && strncmp(p, "index.docker.io", 15) == 0) ||
+        (n == 20 && strncmp(p, DOCKER_HUB_HOST, 20) == 0))
+        p = DOCKER_HUB, n = strlen(DOCKER_HUB);
+    if (n >= cap)
+        return pier_fail(err, EINVAL, "registry `%s`: the name is too long", server);
+    for (size_t i = 0; i < n; i++)
+        if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z') ||
+              (p[i] >= '0' && p[i] <= '9') || strchr(".-:[]", p[i])))
+            return pier_fail(err, EINVAL, "invalid registry `%.100s`", server);
+    snprintf(out, cap, "%.*s", (int)n, p);
+    return 0;
+}
+
+int img_registry_login(const char *server, const char *username, const char *password,
+                       pier_err_t *err)
+{
+    struct img_ref ref = {0};
+    if (login_domain(server, ref.domain, sizeof ref.domain, err) < 0)
+        return -1;
+    struct reg_creds creds = {.username = (char *)username, .password = (char *)password};
+    struct reg_client *c = NULL;
+    if (client_new(&ref, &creds, NULL, &c, err) < 0)
+        return -1;
+    char url[sizeof c->base + 8];
+    snprintf(url, sizeof url, "%s/v2/", c->base);
+    struct resp r = {.fd = -1, .limit = REG_ERROR_MAX};
+    int ret = reg_perform(c, c->h, url, NULL, AUTH_NONE, NULL, &r, err);
+    if (ret == 0 && r.status == 401) {
+        struct reg_challenge ch;
+        if (reg_challenge_parse(r.challenge, &ch, err) < 0)
+            ret = pier_error_wrap(err, "Get \"%s\"", url);
+        else if (ch.scheme == REG_AUTH_BEARER)
+            ret = fetch_token(c, c->h, &ch, err);
+        else
+            c->scheme = REG_AUTH_BASIC;
+        if (ret == 0)
+            ret = reg_perform(c, c->h, url, NULL, AUTH_REGISTRY, NULL, &r, err);
+    }
+    if (ret == 0 && r.status != 200)
+        ret = pier_fail(err, EACCES, "login attempt to %s failed with status: %ld %s", url,
+                        r.status, reg_status_text(r.status));
+    reg_resp_free(&r);
+    reg_client_free(c);
+    return ret;
+}
+
+const char *reg_client_base(const struct reg_client *c)
+{
+    return c->base;
+}
+
+/* ---- manifests and blobs ---- */
+
+static void familiar(const struct reg_client *c, const char *tag_or_digest, bool with_ref,
+                     char *out, size_t cap)
+{
+    struct img_ref r = c->ref;
+    r.tag[0] = r.digest[0] = '\0';
+    char name[IMG_REF_MAX];
+    img_ref_familiar(&r, false, name, sizeof name);
+    if (!with_ref)
+        snprintf(out, cap, "%s", name);
+    else
+        snprintf(out, cap, "%s%s%s", name, strncmp(tag_or_digest, "sha256:", 7) == 0 ? "@" : ":",
+                 tag_or_digest);
+}
+
+int reg_get_manifest(struct reg_client *c, const char *tag_or_digest, char **body, size_t *len,
+                     char content_type[128], char digest[IMG_DIGEST_SIZE], pier_err_t *err)
+{
+    *body = NULL;
+    cleanup_buf struct buf url = BUF_INIT;
+    buf_printf(&url, "%s/v2/%s/manifests/%s", c->base, c->ref.path, tag_or_digest);
+    if (url.failed)
+        return pier_error(err, ENOMEM, "manifest");
+    struct resp r = {.fd = -1, .limit = REG_MANIFEST_MAX, .md = EVP_MD_CTX_new()};
+    int ret = r.md ? request(c, c->h, url.data, reg_manifest_accept, &r, err)
+                   : pier_error(err, ENOMEM, "sha256");
+    char name[IMG_REF_MAX + 80];
+    if (ret == 0 && (r.status < 200 || r.status >= 300)) {
+        char code[64];
+        pier_err_t e = NULL;
+        reg_status_error(&r, url.data, code, sizeof code, &e);
+        if (strcmp(code, "NAME_UNKNOWN") == 0 || strcmp(code, "DENIED") == 0) {
+            familiar(c, tag_or_digest, false, name, sizeof name);
+            ret = pier_fail(err, ENOENT,
+                            "pull access denied for %s, repository does not exist or may require "
+                            "'docker login': %s",
+                            name, pier_error_msg(e));
+        } else if (e->errnum == ENOENT) {
+            familiar(c, tag_or_digest, true, name, sizeof name);
+            ret = pier_fail(err, ENOENT, "manifest for %s not found: %s", name, pier_error_msg(e));
+        } else {
+            ret = pier_fail(err, e->errnum, "%s", pier_error_msg(e));
+        }
+        pier_error_free(&e);
+    } else if (ret < 0 && r.over) {
+        pier_error(err, 0, "the manifest of %s is larger than %u bytes", tag_or_digest,
+                   REG_MANIFEST_MAX);
+    }
+    if (ret == 0 && img_sha256_final(r.md, digest, err) < 0)
+        ret = -1;
+    if (ret == 0) {
+        if (strncmp(tag_or_digest, "sha256:", 7) == 0 && strcmp(digest, tag_or_digest) != 0)
+            ret = pier_error(err, 0,
+                             "manifest verification failed for digest %s (its content is "
+                             "%s)",
+                             tag_or_digest, digest);
+        else if (strncmp(r.digest, "sha256:", 7) == 0 && strcmp(r.digest, digest) != 0)
+            ret = pier_error(err, 0,
+                             "manifest verification failed for digest %.80s (its content "
+                             "is %s)",
+                             r.digest, digest);
+    }
+    if (ret == 0) {
+        snprintf(content_type, 128, "%s", r.ctype);
+        *len = r.body.len;
+        *body = buf_steal(&r.body);
+    }
+    reg_resp_free(&r);
+    return ret;
+}
+
+/* After a blob's transfer: its size and digest. */
+static int blob_check(const struct reg_desc *d, struct resp *r, pier_err_t *err)
+{
+    char got[IMG_DIGEST_SIZE];
+    if (r->got != d->size)
+        return pier_fail(err, EBADMSG, "the registry sent %lld bytes, the manifest says %lld",
+                         (long long)r->got, (long long)d->size);
+    if (img_sha256_final(r->md, got, err) < 0)
+        return -1;
+    if (strcmp(got, d->digest) != 0)
+        return pier_fail(err, EBADMSG, "the registry sent content whose digest is %s", got);
+    return 0;
+}
+
+static int blob_get(struct reg_client *c, CURL *h, const struct reg_desc *d, struct resp *r,
+                    pier_err_t *err)
+{
+    cleanup_buf struct buf url = BUF_INIT;
+    buf_printf(&url, "%s/v2/%s/blobs/%s", c->base, c->ref.path, d->digest);
+    if (url.failed)
+        return pier_error(err, ENOMEM, "blob");
+    r->limit = d->size;
+    if (request(c, h, url.data, NULL, r, err) < 0) {
+        if (r->over)
+            pier_fail(err, EBADMSG, "the registry sent more than the %lld bytes the manifest says",
+                      (long long)d->size);
+        return -1;
+    }
+    if (r->status < 200 || r->status >= 300) {
+        char code[64];
+        return reg_status_error(r, url.data, code, sizeof code, err);
+    }
+    return blob_check(d, r, err);
+}
+
+int reg_get_blob(struct reg_client *c, const struct reg_desc *d, size_t max, char **body,
+                 size_t *len, pier_err_t *err)
+{
+    *body = NULL;
+    if (d->size < 0 || (uint64_t)d->size > max)
+        return pier_error(err, 0, "blob %s: %lld bytes, more than the limit of %zu", d->digest,
+                          (long long)d->size, max);
+    struct resp r = {.fd = -1, .md = EVP_MD_CTX_new()};
+    int ret = r.md ? blob_get(c, c->h, d, &r, err) : pier_error(err, ENOMEM, "sha256");
+    if (ret == 0) {
+        *len = r.body.len;
+        *body = buf_steal(&r.body);
+    }
+    reg_resp_free(&r);
+    return ret;
+}
+
+int reg_fetch_blob(struct reg_client *c, const struct reg_desc *d, int fd, reg_progress_fn go,
+                   void *data, pier_err_t *err)
+{
+    CURL *h = curl_easy_init();
+    struct resp r = {.fd = fd, .md = EVP_MD_CTX_new(), .go = go, .go_data = data};
+    int ret = h && r.md ? blob_get(c, h, d, &r, err) : pier_error(err, ENOMEM, "download");
+    reg_resp_free(&r);
+    if (h)
+        curl_easy_cleanup(h);
+    return ret;
+}
