@@ -32,7 +32,7 @@ void h_containers_list(struct api_req *r)
 {
     pier_err_t err = NULL;
     cleanup_json json_t *filters = NULL;
-    json_t *out;
+    cleanup_free char *out = NULL;
     if (api_query_filters(r, &filters, &err) < 0 ||
         engine_list(api_engine(r), api_query_bool(r, "all"), filters,
                     (int)api_query_int(r, "limit", -1), api_query_bool(r, "size"), &out,
@@ -40,7 +40,7 @@ void h_containers_list(struct api_req *r)
         api_reply_err(r, &err);
         return;
     }
-    api_reply_json(r, 200, out);
+    api_reply_text(r, 200, "application/json", out);
 }
 
 void h_containers_inspect(struct api_req *r)

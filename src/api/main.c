@@ -189,6 +189,7 @@ static int listen_unix(const char *path, const char *group, pier_err_t *err)
 struct daemon {
     struct pier_loop *loop;
     int sigfd;
+    struct pier_watch *sig_w;
 };
 
 static void on_signal(struct pier_loop *l, struct pier_watch *w, uint32_t events, void *data)
@@ -290,7 +291,7 @@ static int run(const struct opts *o, pier_err_t *err)
         pier_error(err, errno, "signalfd");
         goto out;
     }
-    if (pier_watch_add(d.loop, d.sigfd, EPOLLIN, on_signal, &d, err) == NULL)
+    if ((d.sig_w = pier_watch_add(d.loop, d.sigfd, EPOLLIN, on_signal, &d, err)) == NULL)
         goto out;
     if (engine_open(d.loop, &eo, &e, err) < 0)
         goto out;
@@ -311,6 +312,8 @@ out:
         unlink(sock);
     }
     engine_close(e);
+    if (d.sig_w)
+        pier_watch_del(d.sig_w);
     if (d.sigfd >= 0)
         close(d.sigfd);
     pier_loop_free(d.loop);

@@ -16,6 +16,7 @@
 #include "../lib/cleanup.h"
 #include "../lib/file.h"
 #include "../lib/json.h"
+#include "../lib/buf.h"
 #include "../lib/jsonstr.h"
 #include "../lib/log.h"
 #include "../lib/filters.h"
@@ -126,6 +127,9 @@ static json_t *state_json(const struct container *c)
 
 static int save(struct container *c, int flags, pier_err_t *err)
 {
+    /* whatever changed, the row of `ps` is made again when next asked */
+    free(c->row);
+    c->row = NULL;
     char dir[PATH_MAX];
     ct_dir(c, dir, sizeof dir);
     cleanup_close int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -237,6 +241,7 @@ int ct_load_all(struct engine *e, pier_err_t *err)
 void ct_free(struct container *c)
 {
     rootfs_settle(c, false);
+    free(c->row);
     free(c->name);
     free(c->created);
     free(c->image_id);
@@ -496,28 +501,54 @@ json_t *engine_inspect(struct engine *e, struct container *c, bool size)
     return j;
 }
 
-/* One row of GET /containers/json. */
-static json_t *summary(struct container *c)
+/* One row of GET /containers/json, but State and Status (which change
+ * with time) and the closing brace: JSON text, kept until the container's
+ * record changes (ct_save), so that a `ps` of many containers is mostly
+ * copying. */
+static const char *row_text(struct container *c)
 {
+    if (c->row)
+        return c->row;
     json_t *argv = command_argv(c);
     cleanup_free char *cmd = command_text(argv);
     json_decref(argv);
-    cleanup_free char *status = ct_status_text(c);
     char name[300];
     snprintf(name, sizeof name, "/%s", c->name);
     const char *image = json_string_value(json_object_get(c->config, "Image"));
     json_t *labels = json_object_get(c->config, "Labels");
     const char *netmode = json_string_value(json_object_get(c->host, "NetworkMode"));
     json_t *nets = networks_json(c);
-    json_t *row = json_pack(
-        "{s:s, s:[s], s:s, s:s, s:s, s:I, s:[], s:O, s:s, s:s, s:{s:s}, s:{s:O}, s:o}", "Id", c->id,
-        "Names", name, "Image", image ? image : "", "ImageID", c->image_id ? c->image_id : "",
-        "Command", cmd ? cmd : "", "Created",
-        (json_int_t)(rfc3339_to_ns(c->created) / 1000000000LL), "Ports", "Labels",
-        json_is_object(labels) ? labels : json_object(), "State", ct_state_name(c->state), "Status",
-        status ? status : "", "HostConfig", "NetworkMode", netmode ? netmode : "default",
-        "NetworkSettings", "Networks", nets, "Mounts", mounts_json(c));
-    return row;
+    cleanup_json json_t *row = json_pack(
+        "{s:s, s:[s], s:s, s:s, s:s, s:I, s:[], s:O, s:{s:s}, s:{s:o}, s:o}", "Id", c->id, "Names",
+        name, "Image", image ? image : "", "ImageID", c->image_id ? c->image_id : "", "Command",
+        cmd ? cmd : "", "Created", (json_int_t)(rfc3339_to_ns(c->created) / 1000000000LL), "Ports",
+        "Labels", json_is_object(labels) ? labels : json_object(), "HostConfig", "NetworkMode",
+        netmode ? netmode : "default", "NetworkSettings", "Networks", nets, "Mounts",
+        mounts_json(c));
+    char *text = row ? json_dumps(row, JSON_COMPACT) : NULL;
+    if (text == NULL)
+        return NULL;
+    text[strlen(text) - 1] = '\0'; /* the '}' */
+    c->row = text;
+    return text;
+}
+
+static int list_row(struct engine *e, struct container *c, bool size, struct buf *out)
+{
+    const char *row = row_text(c);
+    cleanup_free char *status = ct_status_text(c);
+    if (row == NULL || status == NULL)
+        return -1;
+    buf_puts(out, row);
+    buf_printf(out, ",\"State\":\"%s\",\"Status\":", ct_state_name(c->state));
+    pier_buf_json_string(out, status);
+    if (size) {
+        long long rw, rootfs;
+        ct_sizes(e, c, &rw, &rootfs);
+        buf_printf(out, ",\"SizeRw\":%lld,\"SizeRootFs\":%lld", rw, rootfs);
+    }
+    buf_putc(out, '}');
+    return 0;
 }
 
 static bool by_id(const char *v, void *c)
@@ -607,7 +638,7 @@ static int newest_first(const void *a, const void *b)
     return strcmp(y->created, x->created);
 }
 
-int engine_list(struct engine *e, bool all, json_t *filters, int limit, bool size, json_t **out,
+int engine_list(struct engine *e, bool all, json_t *filters, int limit, bool size, char **out,
                 pier_err_t *err)
 {
     static const char *const states[] = {"created", "restarting", "running", "removing",
@@ -616,31 +647,35 @@ int engine_list(struct engine *e, bool all, json_t *filters, int limit, bool siz
         pier_filters_check_values(filters, "status", states, err) < 0)
         return -1;
     size_t n = 0;
-    struct container **v = calloc(e->ncontainers + 1, sizeof *v);
+    cleanup_free struct container **v = calloc(e->ncontainers + 1, sizeof *v);
     if (v == NULL)
         return pier_error(err, ENOMEM, "list");
     for (struct container *c = e->containers; c; c = c->next)
         v[n++] = c;
     qsort(v, n, sizeof *v, newest_first);
-    json_t *arr = json_array();
     /* docker: a status filter or a limit shows stopped ones too */
     if (limit > 0 || pier_filters_has(filters, "status"))
         all = true;
-    for (size_t i = 0; i < n; i++) {
+    struct buf b = BUF_INIT;
+    buf_putc(&b, '[');
+    int rows = 0;
+    for (size_t i = 0; i < n && (limit <= 0 || rows < limit); i++) {
         struct container *c = v[i];
         if (!all && !container_running(c))
             continue;
         if (filters && !filter_match(e, c, filters))
             continue;
-        json_t *row = summary(c);
-        if (size)
-            ct_add_sizes(e, c, row);
-        json_array_append_new(arr, row);
-        if (limit > 0 && (int)json_array_size(arr) >= limit)
-            break;
+        if (rows++)
+            buf_putc(&b, ',');
+        if (list_row(e, c, size, &b) < 0)
+            b.failed = true;
     }
-    free(v);
-    *out = arr;
+    buf_puts(&b, "]\n");
+    if (b.failed) {
+        buf_free(&b);
+        return pier_error(err, ENOMEM, "list");
+    }
+    *out = buf_steal(&b);
     return 0;
 }
 

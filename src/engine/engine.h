@@ -78,8 +78,8 @@ int engine_attach(struct engine *e, struct container *c, int fd, bool in, bool o
 /* Docker's JSON for GET /containers/{id}/json and one row of /containers/json. */
 json_t *engine_inspect(struct engine *e, struct container *c, bool size);
 /* GET /containers/json: all (or running), filters (Docker's filter map),
- * limit (-1 none), size. */
-int engine_list(struct engine *e, bool all, json_t *filters, int limit, bool size, json_t **out,
+ * limit (-1 none), size; *out is the JSON text of the reply. */
+int engine_list(struct engine *e, bool all, json_t *filters, int limit, bool size, char **out,
                 pier_err_t *err);
 int engine_prune(struct engine *e, json_t *filters, json_t **out, pier_err_t *err);
 int engine_top(struct engine *e, struct container *c, const char *ps_args, json_t **out,

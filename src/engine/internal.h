@@ -47,6 +47,7 @@ struct container {
     struct pier_watch *restart_timer;
     struct log_reader *readers;
     struct unmount *unmount; /* of its root, in the background */
+    char *row;               /* its `ps` row, cached: see row_text */
     struct container *next;
 };
 
@@ -74,6 +75,7 @@ struct engine {
 /* paths */
 /* SizeRw and SizeRootFs, into o */
 void ct_add_sizes(struct engine *e, const struct container *c, json_t *o);
+void ct_sizes(struct engine *e, const struct container *c, long long *rw, long long *rootfs);
 void ct_dir(const struct container *c, char *buf, size_t cap);     /* data-root/containers/<id> */
 void ct_run_dir(const struct container *c, char *buf, size_t cap); /* exec-root/containers/<id> */
 void ct_log_path(const struct container *c, char *buf, size_t cap);

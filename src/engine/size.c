@@ -83,9 +83,16 @@ static long long image_size(struct engine *e, const char *image_id)
     return last_size;
 }
 
+void ct_sizes(struct engine *e, const struct container *c, long long *rw, long long *rootfs)
+{
+    *rw = size_rw(c);
+    *rootfs = *rw + (c->image_id ? image_size(e, c->image_id) : 0);
+}
+
 void ct_add_sizes(struct engine *e, const struct container *c, json_t *o)
 {
-    long long rw = size_rw(c), image = c->image_id ? image_size(e, c->image_id) : 0;
+    long long rw, rootfs;
+    ct_sizes(e, c, &rw, &rootfs);
     json_object_set_new(o, "SizeRw", json_integer(rw));
-    json_object_set_new(o, "SizeRootFs", json_integer(rw + image));
+    json_object_set_new(o, "SizeRootFs", json_integer(rootfs));
 }

@@ -1,5 +1,7 @@
 #include "jsonstr.h"
 
+#include "buf.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -208,4 +210,14 @@ const char *pier_json_unescape(const char *s, const char *e, char *out, size_t *
     }
     *olen = o;
     return s < e ? s + 1 : e;
+}
+
+void pier_buf_json_string(struct buf *b, const char *s)
+{
+    size_t n = strlen(s);
+    buf_putc(b, '"');
+    char *at = buf_room(b, n * 6);
+    if (at != NULL)
+        b->len += pier_json_escape(at, s, n);
+    buf_putc(b, '"');
 }

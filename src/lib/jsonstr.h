@@ -12,6 +12,10 @@
  * 6 * n bytes.  Returns the length written. */
 size_t pier_json_escape(char *out, const char *s, size_t n);
 
+struct buf;
+/* s as a JSON string, quotes included, appended to b. */
+void pier_buf_json_string(struct buf *b, const char *s);
+
 /* RFC 3339 with nanoseconds, trailing zeros trimmed (Go's RFC3339Nano), in
  * UTC: "2026-11-22T15:04:05.12345Z".  buf holds at least 40 bytes. */
 void pier_time_rfc3339nano(char *buf, size_t cap, long long sec, long nsec);

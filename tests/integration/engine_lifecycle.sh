@@ -100,8 +100,16 @@ test_rename_and_remove() {
     engine_start
     busybox_image
     docker run -d --name old busybox sleep 1000 >/dev/null
+    expect_eq "$(docker ps --format '{{.Names}} {{.State}}')" "old running"
     docker rename old new
     expect_eq "$(docker inspect -f '{{.Name}}' new)" "/new"
+    # the listing (whose rows pierd keeps) follows the rename and the state
+    expect_eq "$(docker ps --format '{{.Names}} {{.State}}')" "new running"
+    docker pause new >/dev/null
+    local st
+    st=$(docker ps --format '{{.Names}} {{.Status}}')
+    [[ "$st" == "new Up "*" (Paused)" ]] || fail "ps of a paused container: $st"
+    docker unpause new >/dev/null
     expect_fail "No such container: old" docker container inspect old
     expect_fail "cannot remove container \"/new\": container is running" docker rm new
     expect_eq "$(state new)" running
