@@ -206,6 +206,47 @@ refused() {
     expect_eq "$(ls -A "$T/data/image/blobs/sha256" | wc -l)" 0 "blobs after a refused load"
 }
 
+# The layout docker wrote before 25 (and Debian's 20.10 still writes): a
+# directory per layer with its layer.tar, the config as <hex>.json.
+test_legacy_layout_loads() {
+    engine_start
+    local root=${PIER_TEST_ROOTFS:-}
+    [ -n "$root" ] || { root=$T/busybox-root && build_rootfs "$root"; }
+    mkdir -p "$T/l2/etc"
+    echo "from layer two" >"$T/l2/etc/two"
+    a_tar "$root" "$T/layer1.tar"
+    a_tar "$T/l2" "$T/layer2.tar"
+    "$PY" - "$T" <<'PYEOF'
+import hashlib, io, json, os, platform, sys, tarfile
+t = sys.argv[1]
+arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
+layers = [open(f"{t}/layer{i}.tar", "rb").read() for i in (1, 2)]
+diffs = ["sha256:" + hashlib.sha256(b).hexdigest() for b in layers]
+config = json.dumps({"architecture": arch, "os": "linux", "config": {"Cmd": ["sh"]},
+                     "rootfs": {"type": "layers", "diff_ids": diffs}}).encode()
+chex = hashlib.sha256(config).hexdigest()
+v1 = [hashlib.sha256(f"v1-{i}".encode()).hexdigest() for i in range(2)]
+def add(tf, name, data):
+    ti = tarfile.TarInfo(name)
+    ti.size = len(data)
+    tf.addfile(ti, io.BytesIO(data))
+with tarfile.open(f"{t}/legacy.tar", "w") as tf:
+    for i, b in enumerate(layers):
+        add(tf, f"{v1[i]}/VERSION", b"1.0")
+        add(tf, f"{v1[i]}/json", json.dumps({"id": v1[i]}).encode())
+        add(tf, f"{v1[i]}/layer.tar", b)
+    add(tf, f"{chex}.json", config)
+    add(tf, "manifest.json", json.dumps([{"Config": f"{chex}.json", "RepoTags": ["legacy:1"],
+                                          "Layers": [f"{v}/layer.tar" for v in v1]}]).encode())
+    add(tf, "repositories", json.dumps({"legacy": {"1": v1[1]}}).encode())
+PYEOF
+    expect_eq "$(docker load -i "$T/legacy.tar")" "Loaded image: legacy:1"
+    expect_eq "$(docker image inspect -f '{{len .RootFS.Layers}}' legacy:1)" 2
+    expect_eq "$(docker run --rm legacy:1 sh -c 'cat /etc/two; test -x /bin/busybox && echo has-busybox')" \
+        "from layer two
+has-busybox"
+}
+
 test_hostile_archives_are_refused() {
     engine_start
     busybox_image
