@@ -37,7 +37,8 @@ struct container {
     bool has_started;
     bool stopped_by_user; /* for restart policies: stop and kill end them */
     bool removing;
-    bool starting; /* a start is on its way to the shim */
+    bool starting;  /* a start is on its way to the shim */
+    bool keep_root; /* a restart: its exit leaves the root mounted */
     /* a stop asked for while starting, done once the start is */
     struct stop_later *stop_later;
     /* runtime */

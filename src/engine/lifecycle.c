@@ -655,7 +655,10 @@ static void restart_started_again(void *data, pier_err_t err)
 static void restart_stopped(void *data, pier_err_t err)
 {
     struct restart_op *op = data;
+    op->c->keep_root = false;
     if (err != NULL && err->errnum != EALREADY) {
+        if (!container_running(op->c))
+            rootfs_unmount(op->e, op->c);
         op->done(op->data, err);
         free(op);
         return;
@@ -675,6 +678,9 @@ void engine_restart(struct engine *e, struct container *c, int timeout, engine_d
         return;
     }
     *op = (struct restart_op){.e = e, .c = c, .done = done, .data = data};
+    /* its root stays mounted for the start that follows: an unmount would
+     * sync the host's filesystem only for the start to wait for it */
+    c->keep_root = true;
     engine_stop(e, c, timeout, NULL, restart_stopped, op);
 }
 
@@ -829,7 +835,8 @@ void lc_exited(struct engine *e, struct container *c, int code, const char *fini
         return;
     if (c->shim)
         shim_close(c->shim);
-    rootfs_unmount(e, c);
+    if (!c->keep_root)
+        rootfs_unmount(e, c);
     long long ran = rfc3339_to_ns(finished_at) - rfc3339_to_ns(c->started_at);
     c->exit_code = code;
     c->oom_killed = oom_killed;

@@ -58,11 +58,23 @@ test_restart_and_restart_count() {
     engine_start
     busybox_image
     docker run -d --name r busybox sleep 1000 >/dev/null
-    local pid1
+    local pid1 id root work1
     pid1=$(docker inspect -f '{{.State.Pid}}' r)
+    id=$(docker inspect -f '{{.Id}}' r)
+    root="/$id/rootfs "
+    # overlayfs makes its work/work afresh at each mount
+    work1=$(stat -c %i "$T/data/containers/$id/work/work")
+    docker exec r sh -c 'echo kept > /written'
     docker restart -t 0 r >/dev/null
     expect_eq "$(state r)" running
     [ "$(docker inspect -f '{{.State.Pid}}' r)" != "$pid1" ] || fail "restart kept the same process"
+    # the same root, never unmounted in between (no sync of the host's
+    # filesystem for a restart), with what the container wrote
+    expect_eq "$(stat -c %i "$T/data/containers/$id/work/work")" "$work1" "the root was mounted again"
+    expect_eq "$(docker exec r cat /written)" kept
+    # a stop unmounts it (in the background)
+    docker stop -t 0 r >/dev/null
+    wait_for sh -c "! grep -qF '$root' /proc/self/mountinfo"
     # a policy: on-failure:2 restarts twice, then stops
     docker run -d --name of --restart on-failure:2 busybox sh -c 'exit 1' >/dev/null
     wait_for sh -c "[ \"\$(docker inspect -f '{{.RestartCount}} {{.State.Status}}' of)\" = '2 exited' ]"
