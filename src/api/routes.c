@@ -41,6 +41,7 @@ static const struct api_route routes[] = {
     {"GET", "/images/{*}/get", h_images_get, 0},
     {"GET", "/images/{*}/json", h_images_inspect, 0},
     {"POST", "/images/{*}/tag", h_images_tag, 0},
+    {"POST", "/images/{*}/push", h_images_push, 0},
     {"DELETE", "/images/{*}", h_images_remove, 0},
 };
 

@@ -45,6 +45,7 @@ void h_images_list(struct api_req *r);
 void h_images_inspect(struct api_req *r);
 void h_images_remove(struct api_req *r);
 void h_images_tag(struct api_req *r);
+void h_images_push(struct api_req *r);
 void h_images_get(struct api_req *r);
 void h_images_get_all(struct api_req *r);
 void h_images_load(struct api_req *r);

@@ -60,6 +60,8 @@ const struct cmd_entry cli_commands[] = {
     {"image", "load", &cmd_load},
     {"", "pull", &cmd_pull},
     {"image", "pull", &cmd_pull},
+    {"", "push", &cmd_push},
+    {"image", "push", &cmd_push},
     {"", "events", &cmd_events},
     {"system", "events", &cmd_events},
 };

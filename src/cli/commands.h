@@ -15,5 +15,6 @@ extern struct cmd cmd_stats, cmd_container_prune, cmd_events;
 extern struct cmd cmd_images, cmd_image_ls, cmd_rmi, cmd_image_rm, cmd_tag, cmd_import;
 extern struct cmd cmd_save, cmd_load;
 extern struct cmd cmd_pull;
+extern struct cmd cmd_push;
 
 #endif

@@ -192,7 +192,7 @@ static int name_it(struct pull *p, const char *id, struct img_pull_result *res, 
 
 static int run(struct pull *p, struct img_pull_result *res, pier_err_t *err)
 {
-    if (reg_client_open(&p->ref, &p->creds, p->o->cancel, &p->c, err) < 0)
+    if (reg_client_open(&p->ref, &p->creds, false, p->o->cancel, &p->c, err) < 0)
         return -1;
     cleanup_json json_t *doc = NULL;
     if (resolve(p, &doc, err) < 0)

@@ -87,7 +87,8 @@ static int fetch_token(struct reg_client *c, CURL *h, const struct reg_challenge
     char scope[IMG_NAME_MAX + 32] = "";
     /* a login asks for no scope: only whether the credentials are good */
     if (c->ref.path[0])
-        snprintf(scope, sizeof scope, "repository:%s:pull", c->ref.path);
+        snprintf(scope, sizeof scope, "repository:%s:%s", c->ref.path,
+                 c->push ? "pull,push" : "pull");
     cleanup_free char *e_scope = curl_easy_escape(h, scope, 0);
     cleanup_free char *e_service = curl_easy_escape(h, ch->service, 0);
     if (e_scope == NULL || e_service == NULL)
@@ -165,8 +166,8 @@ static bool answer_challenge(struct reg_client *c, CURL *h, const struct resp *r
 
 /* A request with the registry's authentication; one more try after a 401
  * whose challenge could be answered.  A failed renewal's error is kept. */
-static int request(struct reg_client *c, CURL *h, const char *url, const char *accept,
-                   struct resp *r, pier_err_t *err)
+int reg_request(struct reg_client *c, CURL *h, const char *url, const char *accept, struct resp *r,
+                pier_err_t *err)
 {
     if (reg_perform(c, h, url, accept, AUTH_REGISTRY, NULL, r, err) < 0)
         return -1;
@@ -277,12 +278,13 @@ static int client_new(const struct img_ref *ref, const struct reg_creds *creds,
     return 0;
 }
 
-int reg_client_open(const struct img_ref *ref, const struct reg_creds *creds,
+int reg_client_open(const struct img_ref *ref, const struct reg_creds *creds, bool push,
                     const atomic_bool *cancel, struct reg_client **out, pier_err_t *err)
 {
     struct reg_client *c = NULL;
     if (client_new(ref, creds, cancel, &c, err) < 0)
         return -1;
+    c->push = push;
     if (probe(c, err) < 0) {
         reg_client_free(c);
         return -1;
@@ -379,7 +381,7 @@ int reg_get_manifest(struct reg_client *c, const char *tag_or_digest, char **bod
     if (url.failed)
         return pier_error(err, ENOMEM, "manifest");
     struct resp r = {.fd = -1, .limit = REG_MANIFEST_MAX, .md = EVP_MD_CTX_new()};
-    int ret = r.md ? request(c, c->h, url.data, reg_manifest_accept, &r, err)
+    int ret = r.md ? reg_request(c, c->h, url.data, reg_manifest_accept, &r, err)
                    : pier_error(err, ENOMEM, "sha256");
     char name[IMG_REF_MAX + 80];
     if (ret == 0 && (r.status < 200 || r.status >= 300)) {
@@ -448,7 +450,7 @@ static int blob_get(struct reg_client *c, CURL *h, const struct reg_desc *d, str
     if (url.failed)
         return pier_error(err, ENOMEM, "blob");
     r->limit = d->size;
-    if (request(c, h, url.data, NULL, r, err) < 0) {
+    if (reg_request(c, h, url.data, NULL, r, err) < 0) {
         if (r->over)
             pier_fail(err, EBADMSG, "the registry sent more than the %lld bytes the manifest says",
                       (long long)d->size);

@@ -113,10 +113,10 @@ int reg_index_select(json_t *doc, const struct reg_platform *want, struct reg_de
 
 struct reg_client;
 /* For a repository: probe /v2/, then authenticate as the challenge asks
- * (a token for repository:<path>:pull, or Basic).  Plain http for
+ * (a token for repository:<path>:pull, or :pull,push for a push; or Basic).  Plain http for
  * loopback and --insecure-registry hosts, https otherwise.  cancel (may be
  * NULL) stops every transfer when set. */
-int reg_client_open(const struct img_ref *ref, const struct reg_creds *creds,
+int reg_client_open(const struct img_ref *ref, const struct reg_creds *creds, bool push,
                     const atomic_bool *cancel, struct reg_client **out, pier_err_t *err);
 void reg_client_free(struct reg_client *c);
 /* The base URL, "https://registry-1.docker.io", for messages. */
@@ -139,6 +139,24 @@ int reg_get_blob(struct reg_client *c, const struct reg_desc *d, size_t max, cha
 typedef bool (*reg_progress_fn)(void *data, int64_t bytes);
 int reg_fetch_blob(struct reg_client *c, const struct reg_desc *d, int fd, reg_progress_fn go,
                    void *data, pier_err_t *err);
+
+/* ---- pushes (registry_push.c) ---- */
+
+/* Whether the repository has the blob (HEAD). */
+int reg_blob_exists(struct reg_client *c, const char *digest, bool *exists, pier_err_t *err);
+/* A blob of size bytes read from fd (from its start), uploaded in one PUT
+ * after the POST that opens the upload; go as for reg_fetch_blob, with the
+ * bytes sent so far. */
+int reg_put_blob(struct reg_client *c, const struct reg_desc *d, int fd, reg_progress_fn go,
+                 void *data, pier_err_t *err);
+/* A manifest of media_type at a tag; the registry must name the digest
+ * that the bytes have. */
+int reg_put_manifest(struct reg_client *c, const char *tag, const char *media_type,
+                     const char *body, size_t len, pier_err_t *err);
+/* A Docker v2 schema 2 manifest of a config and layers (gzip tars), as
+ * docker's daemon writes it (indented by three spaces); a heap string. */
+int reg_manifest_build(const struct reg_desc *config, const struct reg_desc *layers, size_t n,
+                       char **out, size_t *len, pier_err_t *err);
 
 /* Whether a registry host ("127.0.0.1:5000", "[::1]:5000", "localhost")
  * is served over plain http: loopback, or named by --insecure-registry. */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "../lib/cleanup.h"
 #include "../lib/file.h"
@@ -21,7 +22,7 @@
 static void resp_reset(struct resp *r)
 {
     r->status = 0;
-    r->ctype[0] = r->digest[0] = '\0';
+    r->ctype[0] = r->digest[0] = r->location[0] = '\0';
     free(r->challenge);
     r->challenge = NULL;
     buf_free(&r->body);
@@ -61,7 +62,7 @@ static size_t on_header(char *p, size_t size, size_t nitems, void *data)
     size_t n = size * nitems;
     /* a new response (after a redirect): forget the last one's headers */
     if (n >= 5 && memcmp(p, "HTTP/", 5) == 0) {
-        r->ctype[0] = r->digest[0] = '\0';
+        r->ctype[0] = r->digest[0] = r->location[0] = '\0';
         free(r->challenge);
         r->challenge = NULL;
         return n;
@@ -80,6 +81,8 @@ static size_t on_header(char *p, size_t size, size_t nitems, void *data)
         copy_value(r->ctype, sizeof r->ctype, v, vlen);
     } else if (klen == 21 && strncasecmp(p, "Docker-Content-Digest", 21) == 0) {
         copy_value(r->digest, sizeof r->digest, v, vlen);
+    } else if (klen == 8 && strncasecmp(p, "Location", 8) == 0) {
+        copy_value(r->location, sizeof r->location, v, vlen);
     } else if (klen == 16 && strncasecmp(p, "WWW-Authenticate", 16) == 0 && r->challenge == NULL &&
                vlen <= REG_HEADER_MAX) {
         r->challenge = malloc(vlen + 1);
@@ -135,11 +138,35 @@ static int on_progress(void *data, curl_off_t dltotal, curl_off_t dlnow, curl_of
     struct resp *r = data;
     if (r->cancel && atomic_load(r->cancel))
         return 1;
-    if (r->go && !r->go(r->go_data, r->got)) {
+    if (r->go && !r->go(r->go_data, r->method && strcmp(r->method, "PUT") == 0 ? ulnow : r->got)) {
         r->stopped = true;
         return 1;
     }
     return 0;
+}
+
+/* A PUT's body, from memory or a file. */
+static size_t on_read(char *p, size_t size, size_t nitems, void *data)
+{
+    struct resp *r = data;
+    size_t n = size * nitems;
+    if (r->in_data != NULL) {
+        size_t left = (size_t)(r->in_size - r->sent);
+        if (n > left)
+            n = left;
+        memcpy(p, r->in_data + r->sent, n);
+        r->sent += (int64_t)n;
+        return n;
+    }
+    ssize_t got;
+    while ((got = read(r->in_fd, p, n)) < 0 && errno == EINTR)
+        ;
+    if (got < 0) {
+        r->werrno = errno;
+        return CURL_READFUNC_ABORT;
+    }
+    r->sent += got;
+    return (size_t)got;
 }
 
 /* A token as it is now (a copy: another thread may renew it). */
@@ -162,6 +189,21 @@ int reg_perform(struct reg_client *c, CURL *h, const char *url, const char *acce
     struct curl_slist *hdrs = NULL;
     if (accept != NULL && (hdrs = curl_slist_append(NULL, accept)) == NULL)
         return pier_error(err, ENOMEM, "request");
+    bool put = r->method && strcmp(r->method, "PUT") == 0;
+    if (put && r->in_type != NULL) {
+        struct curl_slist *more = curl_slist_append(hdrs, r->in_type);
+        if (more == NULL) {
+            curl_slist_free_all(hdrs);
+            return pier_error(err, ENOMEM, "request");
+        }
+        hdrs = more;
+    }
+    r->sent = 0;
+    /* a request repeated after a 401 sends its body again */
+    if (put && r->in_data == NULL && lseek(r->in_fd, 0, SEEK_SET) < 0) {
+        curl_slist_free_all(hdrs);
+        return pier_error(err, errno, "rewind the upload");
+    }
     cleanup_free char *token = NULL;
     enum reg_scheme scheme = REG_AUTH_NONE;
     if (auth == AUTH_REGISTRY) {
@@ -194,6 +236,17 @@ int reg_perform(struct reg_client *c, CURL *h, const char *url, const char *acce
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
     if (post != NULL)
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, post);
+    if (r->method && strcmp(r->method, "HEAD") == 0) {
+        curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    } else if (r->method && strcmp(r->method, "POST") == 0 && post == NULL) {
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, 0L);
+    } else if (put) {
+        curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+        curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
+        curl_easy_setopt(h, CURLOPT_READDATA, r);
+        curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)r->in_size);
+    }
     if (token != NULL) {
         curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
         curl_easy_setopt(h, CURLOPT_XOAUTH2_BEARER, token);
@@ -206,11 +259,14 @@ int reg_perform(struct reg_client *c, CURL *h, const char *url, const char *acce
     CURLcode rc = curl_easy_perform(h);
     curl_slist_free_all(hdrs);
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
-    const char *method = post ? "Post" : "Get";
+    const char *method = put                                           ? "Put"
+                         : r->method && strcmp(r->method, "HEAD") == 0 ? "Head"
+                         : post || r->method                           ? "Post"
+                                                                       : "Get";
     if (rc == CURLE_OK)
         return 0;
     if (c->cancel && atomic_load(c->cancel))
-        return pier_fail(err, ECANCELED, "the pull was cancelled");
+        return pier_fail(err, ECANCELED, "the %s was cancelled", c->push ? "push" : "pull");
     if (r->stopped)
         return pier_fail(err, ECANCELED, "stopped");
     if (r->over)
@@ -287,6 +343,6 @@ int reg_status_error(const struct resp *r, const char *url, char *code, size_t c
         return pier_fail(err, errnum, "%s", text);
     if (r->status == 401)
         return pier_fail(err, 0, "unauthorized: authentication required");
-    return pier_fail(err, errnum, "unexpected status from GET request to %s: %ld %s", url,
-                     r->status, reg_status_text(r->status));
+    return pier_fail(err, errnum, "unexpected status from %s request to %s: %ld %s",
+                     r->method ? r->method : "GET", url, r->status, reg_status_text(r->status));
 }

@@ -16,6 +16,7 @@ struct reg_client {
     char base[IMG_NAME_MAX + 16]; /* "https://registry-1.docker.io" */
     struct reg_creds creds;
     const atomic_bool *cancel;
+    bool push;            /* tokens ask for repository:<path>:pull,push */
     CURL *h;              /* the opening thread's requests: probe, tokens, manifests, config */
     pthread_mutex_t lock; /* guards what follows: downloads renew tokens too */
     enum reg_scheme scheme;
@@ -29,10 +30,11 @@ struct resp {
     CURL *h;
     long status;
     char ctype[128];
-    char digest[160]; /* Docker-Content-Digest */
-    char *challenge;  /* WWW-Authenticate (the first one) */
-    struct buf body;  /* a 2xx body kept in memory (fd < 0) */
-    struct buf ebody; /* an error body, for its message */
+    char digest[160];    /* Docker-Content-Digest */
+    char location[2048]; /* Location: where an upload goes on */
+    char *challenge;     /* WWW-Authenticate (the first one) */
+    struct buf body;     /* a 2xx body kept in memory (fd < 0) */
+    struct buf ebody;    /* an error body, for its message */
     int fd;
     EVP_MD_CTX *md;
     int64_t got, limit;
@@ -42,6 +44,13 @@ struct resp {
     void *go_data;
     bool stopped;
     const atomic_bool *cancel;
+    /* the request, when not a GET (or a POST of a form): set by the
+     * caller, kept by the reset */
+    const char *method;  /* "HEAD", "POST", "PUT" */
+    int in_fd;           /* a PUT's body from this fd (in_size bytes)... */
+    const char *in_data; /* ...or from memory */
+    int64_t in_size, sent;
+    const char *in_type; /* its Content-Type header, "Content-Type: ..." */
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -54,6 +63,10 @@ enum auth_use { AUTH_NONE, AUTH_REGISTRY, AUTH_BASIC_CREDS };
 int reg_perform(struct reg_client *c, CURL *h, const char *url, const char *accept,
                 enum auth_use auth, const char *post, struct resp *r, pier_err_t *err);
 void reg_resp_free(struct resp *r);
+/* reg_perform with the registry's authentication: one more try after a
+ * 401 whose challenge could be answered (a token renewed, Basic offered). */
+int reg_request(struct reg_client *c, CURL *h, const char *url, const char *accept, struct resp *r,
+                pier_err_t *err);
 /* The error of a response that is not 2xx, in docker's words; code gets
  * the registry's error code ("MANIFEST_UNKNOWN"), "" when none. */
 int reg_status_error(const struct resp *r, const char *url, char *code, size_t ccap,

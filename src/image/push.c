@@ -1,0 +1,226 @@
+/* A push, as docker's daemon does it: the tags to push (the one named, or
+ * every tag of the repository), then for each its layers bottom first
+ * (compressed, skipped when the repository has the blob), its config and
+ * its manifest at the tag; the manifest's digest becomes a RepoDigest.
+ * Layers are pushed one at a time, and compressed again on every push
+ * (no record is kept of what a layer compressed to).  The progress
+ * messages are docker's (pull_msg.c builds them). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../lib/cleanup.h"
+#include "../lib/file.h"
+#include "../lib/json.h"
+#include "../lib/loop.h"
+#include "pull_int.h"
+#include "push_int.h"
+
+#define PROGRESS_MS 100
+
+struct push {
+    struct img_store *s;
+    const struct img_push_opts *o;
+    struct img_pull_opts msg; /* where pull_msg.c's messages go */
+    struct img_ref ref;
+    char name[IMG_REF_MAX]; /* familiar, without tag */
+    struct reg_client *c;
+};
+
+/* The tags to push and their images: {"tag": "sha256:..."}, in order. */
+static int find_tags(struct push *p, json_t **out, pier_err_t *err)
+{
+    json_t *tags = json_object();
+    if (tags == NULL)
+        return pier_error(err, ENOMEM, "push");
+    size_t nlen = strlen(p->name);
+    pthread_mutex_lock(&p->s->lock);
+    const char *key;
+    json_t *v;
+    json_object_foreach (p->s->repos, key, v) {
+        if (strncmp(key, p->name, nlen) != 0 || key[nlen] != ':' || !json_is_string(v))
+            continue;
+        if (p->ref.tag[0] && strcmp(key + nlen + 1, p->ref.tag) != 0)
+            continue;
+        json_object_set_new(tags, key + nlen + 1, json_string(json_string_value(v)));
+    }
+    pthread_mutex_unlock(&p->s->lock);
+    if (json_object_size(tags) == 0) {
+        json_decref(tags);
+        return pier_fail(err, ENOENT, "An image does not exist locally with the tag: %s", p->name);
+    }
+    *out = tags;
+    return 0;
+}
+
+struct upload {
+    struct push *p;
+    const char *id;
+    int64_t total;
+    uint64_t last_ms;
+};
+
+static bool on_sent(void *data, int64_t bytes)
+{
+    struct upload *u = data;
+    uint64_t now = pier_now_ms();
+    if (bytes > 0 && now - u->last_ms >= PROGRESS_MS) {
+        u->last_ms = now;
+        pull_layer_progress(&u->p->msg, u->id, "Pushing", bytes, u->total);
+    }
+    return !(u->p->o->cancel && atomic_load(u->p->o->cancel));
+}
+
+/* One blob from fd, unless the repository has it; id (may be NULL: the
+ * config) names it in the messages. */
+static int push_blob(struct push *p, const struct reg_desc *d, int fd, const char *id,
+                     pier_err_t *err)
+{
+    bool exists = false;
+    if (reg_blob_exists(p->c, d->digest, &exists, err) < 0)
+        return -1;
+    if (exists) {
+        if (id)
+            pull_layer_msg(&p->msg, id, "Layer already exists");
+        return 0;
+    }
+    struct upload u = {.p = p, .id = id, .total = d->size};
+    if (reg_put_blob(p->c, d, fd, id ? on_sent : NULL, &u, err) < 0)
+        return -1;
+    if (id) {
+        pull_layer_progress(&p->msg, id, "Pushing", d->size, d->size);
+        pull_layer_msg(&p->msg, id, "Pushed");
+    }
+    return 0;
+}
+
+/* The image's layers (bottom first); layers[i] gets each blob's
+ * descriptor. */
+static int push_layers(struct push *p, const struct img_image *img, struct reg_desc *layers,
+                       pier_err_t *err)
+{
+    char(*ids)[16] = calloc(img->nlayers + 1, sizeof *ids);
+    if (ids == NULL)
+        return pier_error(err, ENOMEM, "push");
+    /* docker lists them top first */
+    for (size_t i = img->nlayers; i-- > 0;) {
+        snprintf(ids[i], sizeof ids[i], "%.12s", img->diff[i] + 7);
+        pull_layer_msg(&p->msg, ids[i], "Preparing");
+    }
+    for (size_t i = img->nlayers; i-- > 1;)
+        pull_layer_msg(&p->msg, ids[i], "Waiting");
+    int ret = 0;
+    for (size_t i = 0; ret == 0 && i < img->nlayers; i++) {
+        int fd = -1;
+        ret = push_compress(p->s, img->diff[i], &fd, &layers[i], p->o->cancel, err);
+        if (ret == 0)
+            ret = push_blob(p, &layers[i], fd, ids[i], err);
+        if (fd >= 0)
+            close(fd);
+    }
+    free(ids);
+    return ret;
+}
+
+static int push_tag(struct push *p, const char *tag, const char *image_id, pier_err_t *err)
+{
+    pthread_mutex_lock(&p->s->lock);
+    struct img_image *found = img_find(p->s, image_id);
+    /* a copy: the image may go while it is pushed */
+    struct img_image img = {.nlayers = found ? found->nlayers : 0};
+    char(*diff)[IMG_DIGEST_SIZE] = found ? calloc(found->nlayers + 1, sizeof *diff) : NULL;
+    if (diff)
+        memcpy(diff, found->diff, found->nlayers * sizeof *diff);
+    pthread_mutex_unlock(&p->s->lock);
+    if (found == NULL)
+        return pier_fail(err, ENOENT, "An image does not exist locally with the tag: %s", p->name);
+    if (diff == NULL)
+        return pier_error(err, ENOMEM, "push");
+    img.diff = diff;
+    struct reg_desc *layers = calloc(img.nlayers + 1, sizeof *layers);
+    struct reg_desc config = {.media_type = PUSH_MT_CONFIG};
+    snprintf(config.digest, sizeof config.digest, "%s", image_id);
+    int ret = layers ? push_layers(p, &img, layers, err) : pier_error(err, ENOMEM, "push");
+    int cfd = -1;
+    if (ret == 0) {
+        cfd = openat(p->s->blobfd, image_id + 7, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        struct stat st;
+        if (cfd < 0 || fstat(cfd, &st) < 0)
+            ret = pier_error(err, errno, "image %s: its config", image_id);
+        else
+            config.size = st.st_size;
+    }
+    if (ret == 0)
+        ret = push_blob(p, &config, cfd, NULL, err);
+    if (cfd >= 0)
+        close(cfd);
+    cleanup_free char *manifest = NULL;
+    size_t len = 0;
+    char digest[IMG_DIGEST_SIZE], canonical[IMG_REF_MAX + IMG_DIGEST_SIZE];
+    if (ret == 0)
+        ret = reg_manifest_build(&config, layers, img.nlayers, &manifest, &len, err);
+    if (ret == 0)
+        ret = reg_put_manifest(p->c, tag, PUSH_MT_MANIFEST, manifest, len, err);
+    if (ret == 0)
+        ret = img_sha256(manifest, len, digest, err);
+    if (ret == 0) {
+        snprintf(canonical, sizeof canonical, "%s@%s", p->name, digest);
+        ret = img_set_repo_digest(p->s, image_id, canonical, err);
+    }
+    if (ret == 0) {
+        char status[IMG_TAG_MAX + IMG_DIGEST_SIZE + 64];
+        snprintf(status, sizeof status, "%s: digest: %s size: %zu", tag, digest, len);
+        pull_msg(&p->msg, NULL, status);
+        if (p->o->progress)
+            p->o->progress(p->o->data,
+                           json_pack("{s:{}, s:{s:s, s:s, s:I}}", "progressDetail", "aux", "Tag",
+                                     tag, "Digest", digest, "Size", (json_int_t)len));
+    }
+    free(layers);
+    free(diff);
+    return ret;
+}
+
+int img_push(struct img_store *s, const struct img_push_opts *o, json_t **pushed, pier_err_t *err)
+{
+    struct push p = {.s = s, .o = o, .msg = {.progress = o->progress, .data = o->data}};
+    if (pushed)
+        *pushed = json_array();
+    if (img_ref_parse(o->ref, &p.ref, err) < 0)
+        return -1;
+    if (p.ref.digest[0])
+        return pier_fail(err, EINVAL, "cannot push a digest reference");
+    struct img_ref bare = p.ref;
+    bare.tag[0] = '\0';
+    img_ref_familiar(&bare, false, p.name, sizeof p.name);
+    cleanup_json json_t *tags = NULL;
+    if (find_tags(&p, &tags, err) < 0)
+        return -1;
+    struct reg_creds creds = {0};
+    if (reg_creds_decode(o->registry_auth, &creds, err) < 0)
+        return -1;
+    char status[IMG_REF_MAX + 64];
+    snprintf(status, sizeof status, "The push refers to repository [%s/%s]", p.ref.domain,
+             p.ref.path);
+    pull_msg(&p.msg, NULL, status);
+    int ret = reg_client_open(&p.ref, &creds, true, o->cancel, &p.c, err);
+    const char *tag;
+    json_t *id;
+    json_object_foreach (tags, tag, id) {
+        if (ret < 0)
+            break;
+        ret = push_tag(&p, tag, json_string_value(id), err);
+        if (ret == 0 && pushed && *pushed) {
+            char full[IMG_REF_MAX + 8];
+            snprintf(full, sizeof full, "%s:%s", p.name, tag);
+            json_array_append_new(*pushed, json_string(full));
+        }
+    }
+    reg_client_free(p.c);
+    reg_creds_free(&creds);
+    return ret;
+}

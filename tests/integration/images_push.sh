@@ -1,0 +1,94 @@
+# Pushes to a real registry (Debian's docker-registry, run by each test on
+# a free loopback port, tests/lib/registry.sh): what pier pushes is read
+# back by skopeo and umoci, and pulled by the stock docker CLI.
+. "$TOP/tests/lib/engine.sh"
+. "$TOP/tests/lib/registry.sh"
+
+rootfs() { echo "${PIER_TEST_ROOTFS:-$T/busybox-root}"; }
+
+test_push_busybox_read_back_and_pulled() {
+    engine_start
+    registry_start
+    busybox_image "$REG/bb:1"
+    local out digest size t0
+    t0=$(date +%s)
+    out=$("$PIER" push "$REG/bb:1")
+    expect_contains "$out" "The push refers to repository [$REG/bb]"
+    expect_contains "$out" ": Pushed"
+    expect_not_contains "$out" "Layer already exists"
+    digest=$(echo "$out" | sed -n 's/^1: digest: \(sha256:[0-9a-f]\{64\}\) size: [0-9]*$/\1/p')
+    size=$(echo "$out" | sed -n 's/^1: digest: sha256:[0-9a-f]* size: \([0-9]*\)$/\1/p')
+    [ -n "$digest" ] && [ -n "$size" ] || fail "no digest line: $out"
+    # the registry has the manifest pier printed, a Docker schema 2 one
+    local raw
+    raw=$(skopeo inspect --raw --tls-verify=false "docker://$REG/bb:1") || fail "skopeo inspect --raw"
+    expect_eq "sha256:$(printf '%s' "$raw" | sha256sum | cut -d' ' -f1)" "$digest" "the manifest's digest"
+    expect_eq "${#raw}" "$size" "the manifest's size"
+    expect_eq "$(printf '%s' "$raw" | "$PY" -c 'import json, sys; m = json.load(sys.stdin); print(m["mediaType"], m["config"]["mediaType"], [l["mediaType"] for l in m["layers"]])')" \
+        "application/vnd.docker.distribution.manifest.v2+json application/vnd.docker.container.image.v1+json ['application/vnd.docker.image.rootfs.diff.tar.gzip']"
+    expect_contains "$(skopeo inspect --tls-verify=false "docker://$REG/bb:1")" "\"Digest\": \"$digest\""
+    # skopeo and umoci read the same files back
+    skopeo copy -q --src-tls-verify=false "docker://$REG/bb:1" "oci:$T/back:bb" || fail "skopeo copy"
+    umoci raw unpack --image "$T/back:bb" "$T/unpacked" || fail "umoci raw unpack"
+    cmp "$T/unpacked/bin/busybox" "$(rootfs)/bin/busybox" || fail "bin/busybox differs"
+    # the push is recorded: RepoDigests, and an event
+    expect_eq "$(docker image inspect -f '{{.RepoDigests}}' "$REG/bb:1")" "[$REG/bb@$digest]"
+    local until=$(($(date +%s) + 1))
+    expect_eq "$(docker events --since "$t0" --until "$until" -f type=image -f event=push \
+        --format '{{.Action}} {{.Actor.ID}} {{.Actor.Attributes.name}}')" "push $REG/bb:1 $REG/bb:1"
+    # again: the layer is there, the manifest the same
+    out=$("$PIER" push "$REG/bb:1")
+    expect_contains "$out" ": Layer already exists"
+    expect_not_contains "$out" "Pushed"
+    expect_contains "$out" "1: digest: $digest size: $size"
+    expect_eq "$("$PIER" push -q "$REG/bb:1")" "$REG/bb:1"
+    # pulled back by docker after rmi, and it runs
+    docker rmi "$REG/bb:1" >/dev/null
+    out=$(docker pull "$REG/bb:1")
+    expect_contains "$out" "Digest: $digest"
+    expect_eq "$(docker run --rm "$REG/bb:1" sh -c 'echo pushed')" pushed
+}
+
+test_push_tags_with_docker_cli() {
+    engine_start
+    registry_start
+    busybox_image "$REG/multi:a"
+    docker tag "$REG/multi:a" "$REG/multi:b"
+    # no tag: latest, which this repository does not have
+    expect_fail "An image does not exist locally with the tag: $REG/multi" "$PIER" push "$REG/multi"
+    local out
+    out=$("$PIER" push -a "$REG/multi")
+    expect_contains "$out" "a: digest: sha256:"
+    expect_contains "$out" "b: digest: sha256:"
+    expect_fail "tag can't be used with --all-tags/-a" "$PIER" push -a "$REG/multi:a"
+    # the stock CLI drives the same endpoint
+    docker tag "$REG/multi:a" "$REG/multi:latest"
+    out=$(docker push "$REG/multi")
+    expect_contains "$out" "Using default tag: latest"
+    expect_contains "$out" "Layer already exists"
+    expect_contains "$out" "latest: digest: sha256:"
+    expect_eq "$(skopeo list-tags --tls-verify=false "docker://$REG/multi" | "$PY" -c 'import json, sys; print(" ".join(sorted(json.load(sys.stdin)["Tags"])))')" "a b latest"
+}
+
+test_push_with_basic_auth() {
+    engine_start
+    htpasswd -Bbc "$T/htpasswd" alice s3cret 2>/dev/null || fail "htpasswd (apache2-utils) is missing"
+    registry_start htpasswd "$T/htpasswd"
+    busybox_image "$REG/private"
+    expect_fail "no basic auth credentials" "$PIER" push "$REG/private"
+    expect_fail "no basic auth credentials" docker push "$REG/private"
+    echo s3cret | docker login -u alice --password-stdin "$REG" >/dev/null || fail "docker login"
+    expect_contains "$("$PIER" push "$REG/private")" "latest: digest: sha256:"
+    expect_contains "$(skopeo inspect --tls-verify=false --creds alice:s3cret "docker://$REG/private")" "\"Digest\": \"sha256:"
+    docker logout "$REG" >/dev/null
+}
+
+test_push_unknown_image() {
+    engine_start
+    expect_fail "An image does not exist locally with the tag: 127.0.0.1:1/nothing" \
+        "$PIER" push 127.0.0.1:1/nothing:1
+    expect_fail "An image does not exist locally with the tag: 127.0.0.1:1/nothing" \
+        docker push 127.0.0.1:1/nothing
+    expect_contains "$(api POST "/images/127.0.0.1:1/nothing/push?tag=1" | sed -n 1p)" "404"
+    expect_fail "invalid reference format" "$PIER" push "127.0.0.1:1/Bad"
+}

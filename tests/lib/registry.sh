@@ -1,0 +1,52 @@
+# A registry of a test's own: Debian's docker-registry on a free loopback
+# port, its storage under $T, killed by pid at the end (registry_start).
+# Sourced after engine.sh.
+
+REGISTRY=/usr/bin/docker-registry
+case $(uname -m) in
+x86_64) HOST_ARCH=amd64 OTHER_ARCH=arm64 ;;
+aarch64) HOST_ARCH=arm64 OTHER_ARCH=amd64 ;;
+*) HOST_ARCH=$(uname -m) OTHER_ARCH=s390x ;;
+esac
+
+registry_stop() {
+    [ -n "${REG_PID:-}" ] || return 0
+    kill "$REG_PID" 2>/dev/null
+    wait "$REG_PID" 2>/dev/null
+    REG_PID=
+}
+
+# registry_start [htpasswd FILE]: a registry of the test's own; REG is
+# 127.0.0.1:PORT, REG_DATA its storage.
+registry_start() {
+    [ -x "$REGISTRY" ] || fail "$REGISTRY is missing (apt-get install docker-registry)"
+    local port
+    port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    REG=127.0.0.1:$port
+    REG_DATA=$T/registry/data
+    mkdir -p "$REG_DATA"
+    {
+        echo "version: 0.1"
+        echo "log: {level: warn}"
+        echo "storage: {filesystem: {rootdirectory: $REG_DATA}}"
+        echo "http: {addr: \"$REG\"}"
+        if [ "${1:-}" = htpasswd ]; then
+            echo "auth: {htpasswd: {realm: pier-test, path: $2}}"
+        fi
+    } >"$T/registry/config.yml"
+    "$REGISTRY" serve "$T/registry/config.yml" >>"$T/registry.log" 2>&1 &
+    REG_PID=$!
+    on_exit registry_stop
+    local i
+    for i in $(seq 1 200); do
+        "$PY" -c 'import sys, urllib.request, urllib.error
+try:
+    urllib.request.urlopen("http://%s/v2/" % sys.argv[1], timeout=1)
+except urllib.error.HTTPError:
+    pass' "$REG" 2>/dev/null && return 0
+        kill -0 "$REG_PID" 2>/dev/null || break
+        sleep 0.05
+    done
+    cat "$T/registry.log" >&2
+    fail "the registry did not start"
+}
