@@ -6,8 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../lib/progress_text.h"
 #include "stream.h"
-#include "units.h"
 
 void jm_init(struct jm_display *d, FILE *out)
 {
@@ -30,38 +30,8 @@ void jm_free(struct jm_display *d)
 
 void jm_progress(json_t *detail, unsigned width, char *out, size_t cap)
 {
-    json_int_t current = json_integer_value(json_object_get(detail, "current"));
-    json_int_t total = json_integer_value(json_object_get(detail, "total"));
-    out[0] = '\0';
-    if (current <= 0 && total <= 0)
-        return;
-    char cur[32], tot[32];
-    human_size((double)current, cur, sizeof cur);
-    if (total <= 0) {
-        snprintf(out, cap, "%8s", cur);
-        return;
-    }
-    human_size((double)total, tot, sizeof tot);
-    int pct = (int)((double)current / (double)total * 100) / 2;
-    if (pct > 50)
-        pct = 50;
-    char bar[64] = "";
-    if (width > 110) {
-        size_t k = 0;
-        bar[k++] = '[';
-        for (int i = 0; i < pct; i++)
-            bar[k++] = '=';
-        bar[k++] = '>';
-        for (int i = pct; i < 50; i++)
-            bar[k++] = ' ';
-        bar[k++] = ']';
-        bar[k++] = ' ';
-        bar[k] = '\0';
-    }
-    if (current > total)
-        snprintf(out, cap, "%s%8s", bar, cur);
-    else
-        snprintf(out, cap, "%s%8s/%s", bar, cur, tot);
+    pier_progress_text(json_integer_value(json_object_get(detail, "current")),
+                       json_integer_value(json_object_get(detail, "total")), width, out, cap);
 }
 
 /* The line of id, counted from the first; a new one gets the next. */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../lib/progress_text.h"
 #include "flags.h"
 
 void human_duration(int64_t ns, char *out, size_t cap)
@@ -50,25 +51,12 @@ void human_duration(int64_t ns, char *out, size_t cap)
         snprintf(out, cap, "%lld years", (long long)((int64_t)((double)ns / 3.6e12) / 24 / 365));
 }
 
-/* units.CustomSize("%.*g%s"): C's %g and Go's agree for these values. */
-static void custom_size(int prec, double size, double base, const char *const *units, size_t nunits,
-                        char *out, size_t cap)
-{
-    size_t i = 0;
-    while (size >= base && i < nunits - 1) {
-        size /= base;
-        i++;
-    }
-    snprintf(out, cap, "%.*g%s", prec, size, units[i]);
-}
-
-static const char *const decimal_abbrs[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"};
 static const char *const binary_abbrs[] = {"B",   "KiB", "MiB", "GiB", "TiB",
                                            "PiB", "EiB", "ZiB", "YiB"};
 
 void human_size_prec(double size, int prec, char *out, size_t cap)
 {
-    custom_size(prec, size, 1000.0, decimal_abbrs, 9, out, cap);
+    pier_human_size(size, prec, out, cap);
 }
 
 void human_size(double size, char *out, size_t cap)
@@ -78,7 +66,7 @@ void human_size(double size, char *out, size_t cap)
 
 void bytes_size(double size, char *out, size_t cap)
 {
-    custom_size(4, size, 1024.0, binary_abbrs, 9, out, cap);
+    pier_custom_size(4, size, 1024.0, binary_abbrs, 9, out, cap);
 }
 
 /* (?i)^(\d+(\.\d+)*) ?([kmgtp])?i?b?$ */

@@ -37,6 +37,5 @@ void pull_layer_msg(const struct img_pull_opts *o, const char *id, const char *s
 void pull_layer_progress(const struct img_pull_opts *o, const char *id, const char *status,
                          int64_t current, int64_t total);
 /* docker's units.HumanSize: "1.978MB", "740B". */
-void pull_human_size(double size, char *out, size_t cap);
 
 #endif

@@ -5,6 +5,7 @@
 #include "../../src/lib/cleanup.h"
 #include "../../src/cli/attach.h"
 #include "../../src/lib/buf.h"
+#include "../../src/lib/progress_text.h"
 #include "../../src/cli/commands.h"
 #include "../../src/cli/filters.h"
 #include "../../src/cli/flags.h"
@@ -59,6 +60,27 @@ TEST(cli_human_duration)
         human_duration(cases[i].ns, out, sizeof out);
         CHECK_STR(out, cases[i].want);
     }
+}
+
+/* jsonmessage.JSONProgress.String, which pierd's messages and the CLI's
+ * drawing of them share. */
+TEST(progress_text)
+{
+    char s[128];
+    pier_progress_text(1000000, 2000000, 200, s, sizeof s);
+    CHECK_STR(s, "[=========================>                         ]      1MB/2MB");
+    pier_progress_text(1000000, 2000000, 80, s, sizeof s);
+    CHECK_STR(s, "     1MB/2MB");
+    pier_progress_text(1500, 0, 200, s, sizeof s);
+    CHECK_STR(s, "   1.5kB");
+    pier_progress_text(0, 0, 200, s, sizeof s);
+    CHECK_STR(s, "");
+    /* past the total: a full bar and the current size alone */
+    pier_progress_text(3000000, 2000000, 200, s, sizeof s);
+    CHECK_STR(s, "[==================================================>]      3MB");
+    /* a hostile daemon's negative figure stays inside the bar */
+    pier_progress_text(-5000000, 1000, 200, s, sizeof s);
+    CHECK_STR(s, "[>                                                  ]  -5e+06B/1kB");
 }
 
 TEST(cli_human_size)
