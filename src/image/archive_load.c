@@ -144,9 +144,9 @@ static int plain_tar(struct img_store *s, int fd, int *tar, int *tmp, pier_err_t
         *tar = fd;
         return 0;
     }
-    *tmp = openat(s->dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    *tmp = img_tmp_file(s, "archive", err);
     if (*tmp < 0)
-        return pier_error(err, errno, "a temporary file in `%s`", s->dir);
+        return -1;
     if (S_ISREG(st.st_mode)) {
         if (inflate_range(fd, 0, st.st_size, *tmp, NULL, ARCHIVE_MAX_BYTES, "the archive", err) < 0)
             return -1;

@@ -1,11 +1,13 @@
 /* Digests (sha256 through OpenSSL's EVP interface), chain ids, temporary
  * names: the small pieces every file of the store uses. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 
@@ -71,4 +73,20 @@ int img_tmp_name(char out[32], pier_err_t *err)
     snprintf(out, 32, ".tmp-%02x%02x%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3], r[4], r[5],
              r[6], r[7]);
     return 0;
+}
+
+int img_tmp_file(struct img_store *s, const char *what, pier_err_t *err)
+{
+    int fd = openat(s->blobfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL))
+        return fd >= 0 ? fd : pier_error(err, errno, "create a temporary file for the %s", what);
+    /* a file system without O_TMPFILE: a name, gone at once */
+    char name[32];
+    if (img_tmp_name(name, err) < 0)
+        return -1;
+    fd = openat(s->blobfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return pier_error(err, errno, "create a temporary file for the %s", what);
+    unlinkat(s->blobfd, name, 0);
+    return fd;
 }

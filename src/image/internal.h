@@ -78,6 +78,9 @@ int img_chain_id(const char *parent_chain, const char *diff_id, char out[IMG_DIG
                  pier_err_t *err);
 /* A fresh name for a temporary file or directory: ".tmp-<16 hex>". */
 int img_tmp_name(char out[32], pier_err_t *err);
+/* An unlinked temporary file of the store (blobs/, so on the store's file
+ * system), read-write; `what` names its use in an error. */
+int img_tmp_file(struct img_store *s, const char *what, pier_err_t *err);
 
 /* Time: now as RFC 3339 with nanoseconds, Go's way (trailing zeros of the
  * fraction dropped, "Z" for UTC); parse one into seconds and back. */

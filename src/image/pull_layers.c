@@ -87,22 +87,10 @@ static bool on_bytes(void *data, int64_t bytes)
     return go;
 }
 
-static int open_tmp(struct img_store *s, pier_err_t *err)
-{
-    char name[32];
-    if (img_tmp_name(name, err) < 0)
-        return -1;
-    int fd = openat(s->blobfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return pier_error(err, errno, "create a temporary file for the download");
-    unlinkat(s->blobfd, name, 0);
-    return fd;
-}
-
 static void download(struct pipeline *p, struct pull_layer *l)
 {
     pier_err_t e = NULL;
-    int fd = open_tmp(p->s, &e);
+    int fd = img_tmp_file(p->s, "download", &e);
     pthread_mutex_lock(&p->lock);
     l->fd = fd;
     pthread_mutex_unlock(&p->lock);

@@ -15,18 +15,6 @@
 
 #define BLOCK (256u << 10)
 
-static int open_tmp(struct img_store *s, pier_err_t *err)
-{
-    char name[32];
-    if (img_tmp_name(name, err) < 0)
-        return -1;
-    int fd = openat(s->blobfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return pier_error(err, errno, "create a temporary file for the upload");
-    unlinkat(s->blobfd, name, 0);
-    return fd;
-}
-
 /* Deflate what strm holds (flush: Z_NO_FLUSH or Z_FINISH) into fd. */
 static int drain(z_stream *z, int flush, unsigned char *out, int fd, EVP_MD_CTX *md, int64_t *size,
                  pier_err_t *err)
@@ -53,7 +41,7 @@ int push_compress(struct img_store *s, const char *diff_id, int *fd_out, struct 
     int in = openat(s->blobfd, diff_id + 7, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (in < 0)
         return pier_error(err, errno, "layer %s: its tar", diff_id);
-    int out = open_tmp(s, err);
+    int out = img_tmp_file(s, "upload", err);
     unsigned char *ibuf = malloc(BLOCK), *obuf = malloc(BLOCK);
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     z_stream z = {0};
