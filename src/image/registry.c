@@ -185,6 +185,26 @@ int reg_request(struct reg_client *c, CURL *h, const char *url, const char *acce
     return reg_perform(c, h, url, accept, AUTH_REGISTRY, NULL, r, err);
 }
 
+/* The 401 of `url` (/v2/) answered: a bearer token (the client's own, or
+ * one fetched for the challenge's realm), else Basic from now on. */
+static int first_challenge(struct reg_client *c, const char *url, const struct resp *r,
+                           pier_err_t *err)
+{
+    struct reg_challenge ch;
+    if (reg_challenge_parse(r->challenge, &ch, err) < 0)
+        return pier_error_wrap(err, "Get \"%s\"", url);
+    c->challenge = ch;
+    if (ch.scheme != REG_AUTH_BEARER) {
+        c->scheme = REG_AUTH_BASIC;
+        return 0;
+    }
+    if (c->creds.registry_token == NULL)
+        return fetch_token(c, c->h, &ch, err);
+    c->token = strdup(c->creds.registry_token);
+    c->scheme = REG_AUTH_BEARER;
+    return c->token ? 0 : pier_error(err, ENOMEM, "token");
+}
+
 static int probe(struct reg_client *c, pier_err_t *err)
 {
     char url[sizeof c->base + 8];
@@ -192,23 +212,7 @@ static int probe(struct reg_client *c, pier_err_t *err)
     struct resp r = {.fd = -1, .limit = REG_ERROR_MAX};
     int ret = reg_perform(c, c->h, url, NULL, AUTH_NONE, NULL, &r, err);
     if (ret == 0 && r.status == 401) {
-        struct reg_challenge ch;
-        if (reg_challenge_parse(r.challenge, &ch, err) < 0) {
-            ret = pier_error_wrap(err, "Get \"%s\"", url);
-        } else if (ch.scheme == REG_AUTH_BEARER) {
-            c->challenge = ch;
-            if (c->creds.registry_token != NULL) {
-                c->token = strdup(c->creds.registry_token);
-                c->scheme = REG_AUTH_BEARER;
-                if (c->token == NULL)
-                    ret = pier_error(err, ENOMEM, "token");
-            } else {
-                ret = fetch_token(c, c->h, &ch, err);
-            }
-        } else {
-            c->challenge = ch;
-            c->scheme = REG_AUTH_BASIC;
-        }
+        ret = first_challenge(c, url, &r, err);
     } else if (ret == 0 && r.status >= 500) {
         char code[64];
         ret = reg_status_error(&r, url, code, sizeof code, err);
@@ -333,13 +337,7 @@ int img_registry_login(const char *server, const char *username, const char *pas
     struct resp r = {.fd = -1, .limit = REG_ERROR_MAX};
     int ret = reg_perform(c, c->h, url, NULL, AUTH_NONE, NULL, &r, err);
     if (ret == 0 && r.status == 401) {
-        struct reg_challenge ch;
-        if (reg_challenge_parse(r.challenge, &ch, err) < 0)
-            ret = pier_error_wrap(err, "Get \"%s\"", url);
-        else if (ch.scheme == REG_AUTH_BEARER)
-            ret = fetch_token(c, c->h, &ch, err);
-        else
-            c->scheme = REG_AUTH_BASIC;
+        ret = first_challenge(c, url, &r, err);
         if (ret == 0)
             ret = reg_perform(c, c->h, url, NULL, AUTH_REGISTRY, NULL, &r, err);
     }
