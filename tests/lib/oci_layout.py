@@ -2,10 +2,11 @@
 """Write an OCI image layout (for skopeo to push into a test registry).
 
   oci_layout.py DIR TAG [--rootfs ROOT] [--file PATH=TEXT]... [--compress gzip|zstd|none]
-                [--arch A[,A...]] [--cmd WORD]...
+                [--arch A[,A...]] [--cmd WORD]... [--layer DIR]...
 
-Each image has the rootfs (if given) as its first layer and the --file
-entries (plus /etc/arch holding its architecture) as its second.  With
+Each image has the rootfs (if given) as its first layer, each --layer
+directory as a layer of its own after it, and the --file entries (plus
+/etc/arch holding its architecture) as its last.  With
 several --arch values the tag names an index of one manifest per
 architecture.  Tars are reproducible: the same input, the same digests.
 """
@@ -72,6 +73,7 @@ def image(layout, arch, args):
     parts = []
     if args.rootfs:
         parts.append(tar_of(root=args.rootfs))
+    parts += [tar_of(root=d) for d in args.layer]
     files = [tuple(f.split("=", 1)) for f in args.file] + [("etc/arch", arch + "\n")]
     parts.append(tar_of(files=files))
     for raw in parts:
@@ -102,6 +104,7 @@ def main():
     ap.add_argument("--compress", default="gzip", choices=sorted(LAYER))
     ap.add_argument("--arch", default="amd64")
     ap.add_argument("--cmd", action="append")
+    ap.add_argument("--layer", action="append", default=[])
     args = ap.parse_args()
     os.makedirs(os.path.join(args.dir, "blobs", "sha256"), exist_ok=True)
     with open(os.path.join(args.dir, "oci-layout"), "w") as f:
