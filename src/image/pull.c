@@ -11,6 +11,7 @@
 
 #include "../lib/cleanup.h"
 #include "../lib/json.h"
+#include "distribution.h"
 #include "pull_int.h"
 
 struct pull {
@@ -160,6 +161,12 @@ static int fetch_image(struct pull *p, const struct reg_manifest *m, char image_
     }
     if (ret == 0)
         ret = pull_layers(p->s, p->c, p->o, l, m->nlayers, err);
+    /* what a later push to this registry can skip or mount */
+    for (size_t i = 0; ret == 0 && i < m->nlayers; i++) {
+        struct img_dist d = {.blob = l[i].desc};
+        img_dist_repo(&p->ref, d.repo, sizeof d.repo);
+        img_dist_add(p->s, l[i].diff, &d);
+    }
     cleanup_free char *id = NULL;
     if (ret == 0)
         ret = img_create(p->s, config, len, NULL, &id, err);

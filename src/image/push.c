@@ -2,9 +2,11 @@
  * every tag of the repository), then for each its layers bottom first
  * (compressed, skipped when the repository has the blob), its config and
  * its manifest at the tag; the manifest's digest becomes a RepoDigest.
- * Layers are pushed one at a time, and compressed again on every push
- * (no record is kept of what a layer compressed to).  The progress
- * messages are docker's (pull_msg.c builds them). */
+ * A few layers are pushed at once.  A layer the repository already has
+ * under a blob it was pulled or pushed as (distribution.c keeps those) is
+ * neither compressed nor sent, and one that another repository of the
+ * registry has is mounted from there; any other is compressed again.
+ * The progress messages are docker's (pull_msg.c builds them). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -17,6 +19,7 @@
 #include "../lib/file.h"
 #include "../lib/json.h"
 #include "../lib/loop.h"
+#include "distribution.h"
 #include "pull_int.h"
 #include "push_int.h"
 
@@ -98,31 +101,143 @@ static int push_blob(struct push *p, const struct reg_desc *d, int fd, const cha
     return 0;
 }
 
+/* The layers of one tag, pushed UPLOADS at a time (docker's daemon: 5)
+ * by threads that each take the next; the first failure stops the rest. */
+#define UPLOADS 3
+
+struct uploads {
+    struct push *p;
+    const struct img_image *img;
+    struct reg_desc *layers;
+    char (*ids)[16];
+    pthread_mutex_t lock;
+    size_t next;
+    pier_err_t err;
+};
+
+/* A layer the registry can have without our bytes: this repository has a
+ * blob it was pulled or pushed as, or another repository of the registry
+ * has one and mounts it.  Only gzip blobs (docker's or OCI's: the same
+ * bytes), since the manifest is docker's.  Any failure here only means
+ * uploading. */
+static bool reuse(struct push *p, const char *diff, const char *id, struct reg_desc *out)
+{
+    struct img_dist d[IMG_DIST_MAX];
+    size_t n = img_dist_get(p->s, diff, d, IMG_DIST_MAX);
+    char mine[sizeof d[0].repo];
+    img_dist_repo(&p->ref, mine, sizeof mine);
+    size_t dlen = strlen(p->ref.domain);
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < n; i++) {
+            bool same = strcmp(d[i].repo, mine) == 0, ok = false;
+            if (strcmp(d[i].blob.media_type, PUSH_MT_LAYER) != 0 &&
+                strcmp(d[i].blob.media_type, "application/vnd.oci.image.layer.v1.tar+gzip") != 0)
+                continue;
+            pier_err_t e = NULL;
+            if (pass == 0 && same)
+                reg_blob_exists(p->c, d[i].blob.digest, &ok, &e);
+            else if (pass == 1 && !same && strncmp(d[i].repo, p->ref.domain, dlen) == 0 &&
+                     d[i].repo[dlen] == '/')
+                reg_mount_blob(p->c, d[i].blob.digest, d[i].repo + dlen + 1, &ok, &e);
+            pier_error_free(&e);
+            if (!ok)
+                continue;
+            *out = d[i].blob;
+            snprintf(out->media_type, sizeof out->media_type, "%s", PUSH_MT_LAYER);
+            if (pass == 0) {
+                pull_layer_msg(&p->msg, id, "Layer already exists");
+            } else {
+                char status[sizeof d[i].repo + 16];
+                snprintf(status, sizeof status, "Mounted from %s", d[i].repo + dlen + 1);
+                pull_layer_msg(&p->msg, id, status);
+                struct img_dist here = {.blob = *out};
+                snprintf(here.repo, sizeof here.repo, "%s", mine);
+                img_dist_add(p->s, diff, &here);
+            }
+            return true;
+        }
+    return false;
+}
+
+static int push_layer(struct uploads *u, size_t i, pier_err_t *err)
+{
+    struct push *p = u->p;
+    const char *diff = u->img->diff[i];
+    if (reuse(p, diff, u->ids[i], &u->layers[i]))
+        return 0;
+    int fd = -1;
+    int ret = push_compress(p->s, diff, &fd, &u->layers[i], p->o->cancel, err);
+    if (ret == 0)
+        ret = push_blob(p, &u->layers[i], fd, u->ids[i], err);
+    if (fd >= 0)
+        close(fd);
+    if (ret == 0) {
+        struct img_dist d = {.blob = u->layers[i]};
+        img_dist_repo(&p->ref, d.repo, sizeof d.repo);
+        img_dist_add(p->s, diff, &d);
+    }
+    return ret;
+}
+
+static void *uploader(void *arg)
+{
+    struct uploads *u = arg;
+    for (;;) {
+        pthread_mutex_lock(&u->lock);
+        size_t i = u->err == NULL && u->next < u->img->nlayers ? u->next++ : SIZE_MAX;
+        pthread_mutex_unlock(&u->lock);
+        if (i == SIZE_MAX)
+            return NULL;
+        pier_err_t e = NULL;
+        if (push_layer(u, i, &e) < 0) {
+            pthread_mutex_lock(&u->lock);
+            if (u->err == NULL)
+                u->err = steal_pointer(&e);
+            pthread_mutex_unlock(&u->lock);
+            pier_error_free(&e);
+        }
+    }
+}
+
 /* The image's layers (bottom first); layers[i] gets each blob's
  * descriptor. */
 static int push_layers(struct push *p, const struct img_image *img, struct reg_desc *layers,
                        pier_err_t *err)
 {
-    char(*ids)[16] = calloc(img->nlayers + 1, sizeof *ids);
-    if (ids == NULL)
+    struct uploads u = {.p = p, .img = img, .layers = layers};
+    u.ids = calloc(img->nlayers + 1, sizeof *u.ids);
+    if (u.ids == NULL)
         return pier_error(err, ENOMEM, "push");
+    pthread_mutex_init(&u.lock, NULL);
     /* docker lists them top first */
     for (size_t i = img->nlayers; i-- > 0;) {
-        snprintf(ids[i], sizeof ids[i], "%.12s", img->diff[i] + 7);
-        pull_layer_msg(&p->msg, ids[i], "Preparing");
+        snprintf(u.ids[i], sizeof u.ids[i], "%.12s", img->diff[i] + 7);
+        pull_layer_msg(&p->msg, u.ids[i], "Preparing");
     }
-    for (size_t i = img->nlayers; i-- > 1;)
-        pull_layer_msg(&p->msg, ids[i], "Waiting");
+    for (size_t i = img->nlayers; i-- > UPLOADS;)
+        pull_layer_msg(&p->msg, u.ids[i], "Waiting");
+    pthread_t threads[UPLOADS];
+    size_t nthreads = 0;
     int ret = 0;
-    for (size_t i = 0; ret == 0 && i < img->nlayers; i++) {
-        int fd = -1;
-        ret = push_compress(p->s, img->diff[i], &fd, &layers[i], p->o->cancel, err);
-        if (ret == 0)
-            ret = push_blob(p, &layers[i], fd, ids[i], err);
-        if (fd >= 0)
-            close(fd);
+    /* the last layer on this thread: a one-layer image starts none */
+    for (; nthreads + 1 < UPLOADS && nthreads + 1 < img->nlayers; nthreads++) {
+        int e = pthread_create(&threads[nthreads], NULL, uploader, &u);
+        if (e != 0) {
+            ret = pier_error(err, e, "start a thread");
+            break;
+        }
     }
-    free(ids);
+    if (ret == 0)
+        uploader(&u);
+    for (size_t i = 0; i < nthreads; i++)
+        pthread_join(threads[i], NULL);
+    if (ret == 0 && u.err != NULL) {
+        *err = steal_pointer(&u.err);
+        ret = -1;
+    }
+    pier_error_free(&u.err);
+    pthread_mutex_destroy(&u.lock);
+    free(u.ids);
     return ret;
 }
 

@@ -144,6 +144,11 @@ int reg_fetch_blob(struct reg_client *c, const struct reg_desc *d, int fd, reg_p
 
 /* Whether the repository has the blob (HEAD). */
 int reg_blob_exists(struct reg_client *c, const char *digest, bool *exists, pier_err_t *err);
+/* The blob mounted into the repository from another one of the registry
+ * (from: its path, "library/busybox"); *mounted false when the registry
+ * would not (it does not have it there, or does not mount). */
+int reg_mount_blob(struct reg_client *c, const char *digest, const char *from, bool *mounted,
+                   pier_err_t *err);
 /* A blob of size bytes read from fd (from its start), uploaded in one PUT
  * after the POST that opens the upload; go as for reg_fetch_blob, with the
  * bytes sent so far. */

@@ -1,8 +1,10 @@
 /* The push half of the registry client: whether a blob is there (HEAD),
- * a blob's upload (POST to open it, then one PUT of the whole blob with
- * its digest: a monolithic upload, which every registry takes), and a
- * manifest's PUT at its tag.  Authentication is the client's (a token for
- * repository:<path>:pull,push, or Basic). */
+ * a blob mounted from another repository of the registry, a blob's upload
+ * (POST to open it, then one PUT of the whole blob with its digest: a
+ * monolithic upload, which every registry takes), and a manifest's PUT at
+ * its tag.  Authentication is the client's (a token for
+ * repository:<path>:pull,push, or Basic).  The blob calls may run on
+ * several threads at once: each has a connection of its own. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,15 +31,23 @@ static int push_error(struct reg_client *c, const struct resp *r, const char *ur
     return -1;
 }
 
+static void curl_cleanup(CURL **h)
+{
+    if (*h)
+        curl_easy_cleanup(*h);
+}
+#define cleanup_curl __attribute__((cleanup(curl_cleanup)))
+
 int reg_blob_exists(struct reg_client *c, const char *digest, bool *exists, pier_err_t *err)
 {
     *exists = false;
     cleanup_buf struct buf url = BUF_INIT;
     buf_printf(&url, "%s/v2/%s/blobs/%s", c->base, c->ref.path, digest);
-    if (url.failed)
+    cleanup_curl CURL *h = curl_easy_init();
+    if (url.failed || h == NULL)
         return pier_error(err, ENOMEM, "blob");
     struct resp r = {.fd = -1, .limit = REG_ERROR_MAX, .method = "HEAD"};
-    int ret = reg_request(c, c->h, url.data, NULL, &r, err);
+    int ret = reg_request(c, h, url.data, NULL, &r, err);
     if (ret == 0 && r.status == 200)
         *exists = true;
     else if (ret == 0 && r.status != 404)
@@ -46,9 +56,32 @@ int reg_blob_exists(struct reg_client *c, const char *digest, bool *exists, pier
     return ret;
 }
 
+int reg_mount_blob(struct reg_client *c, const char *digest, const char *from, bool *mounted,
+                   pier_err_t *err)
+{
+    *mounted = false;
+    cleanup_curl CURL *h = curl_easy_init();
+    cleanup_free char *d = h ? curl_easy_escape(h, digest, 0) : NULL;
+    cleanup_free char *f = h ? curl_easy_escape(h, from, 0) : NULL;
+    cleanup_buf struct buf url = BUF_INIT;
+    buf_printf(&url, "%s/v2/%s/blobs/uploads/?mount=%s&from=%s", c->base, c->ref.path, d ? d : "",
+               f ? f : "");
+    if (url.failed || d == NULL || f == NULL)
+        return pier_error(err, ENOMEM, "mount");
+    struct resp r = {.fd = -1, .limit = REG_ERROR_MAX, .method = "POST"};
+    int ret = reg_request(c, h, url.data, NULL, &r, err);
+    /* 202: the registry opened an upload instead, left to expire */
+    if (ret == 0 && r.status == 201)
+        *mounted = true;
+    else if (ret == 0 && r.status != 202)
+        ret = push_error(c, &r, url.data, err);
+    reg_resp_free(&r);
+    return ret;
+}
+
 /* Where the upload that POST opened goes: its Location, which may be a
  * path on the registry, with the blob's digest added. */
-static int upload_url(struct reg_client *c, const struct resp *r, const char *digest,
+static int upload_url(struct reg_client *c, CURL *h, const struct resp *r, const char *digest,
                       struct buf *url, pier_err_t *err)
 {
     if (r->location[0] == '\0')
@@ -57,7 +90,7 @@ static int upload_url(struct reg_client *c, const struct resp *r, const char *di
         buf_puts(url, c->base);
     else if (strncmp(r->location, "http://", 7) != 0 && strncmp(r->location, "https://", 8) != 0)
         return pier_error(err, 0, "upload Location %.200s: not a URL", r->location);
-    cleanup_free char *e = curl_easy_escape(c->h, digest, 0);
+    cleanup_free char *e = curl_easy_escape(h, digest, 0);
     if (e == NULL)
         return pier_error(err, ENOMEM, "upload");
     buf_printf(url, "%s%sdigest=%s", r->location, strchr(r->location, '?') ? "&" : "?", e);
@@ -70,14 +103,15 @@ int reg_put_blob(struct reg_client *c, const struct reg_desc *d, int fd, reg_pro
     cleanup_buf struct buf url = BUF_INIT;
     cleanup_buf struct buf put = BUF_INIT;
     buf_printf(&url, "%s/v2/%s/blobs/uploads/", c->base, c->ref.path);
-    if (url.failed)
+    cleanup_curl CURL *h = curl_easy_init();
+    if (url.failed || h == NULL)
         return pier_error(err, ENOMEM, "upload");
     struct resp r = {.fd = -1, .limit = REG_ERROR_MAX, .method = "POST"};
-    int ret = reg_request(c, c->h, url.data, NULL, &r, err);
+    int ret = reg_request(c, h, url.data, NULL, &r, err);
     if (ret == 0 && r.status != 202)
         ret = push_error(c, &r, url.data, err);
     if (ret == 0)
-        ret = upload_url(c, &r, d->digest, &put, err);
+        ret = upload_url(c, h, &r, d->digest, &put, err);
     if (ret == 0) {
         r.method = "PUT";
         r.in_fd = fd;
@@ -85,7 +119,7 @@ int reg_put_blob(struct reg_client *c, const struct reg_desc *d, int fd, reg_pro
         r.in_type = "Content-Type: application/octet-stream";
         r.go = go;
         r.go_data = data;
-        ret = reg_request(c, c->h, put.data, NULL, &r, err);
+        ret = reg_request(c, h, put.data, NULL, &r, err);
         if (ret == 0 && r.status != 201)
             ret = push_error(c, &r, put.data, err);
     }

@@ -92,3 +92,43 @@ test_push_unknown_image() {
     expect_contains "$(api POST "/images/127.0.0.1:1/nothing/push?tag=1" | sed -n 1p)" "404"
     expect_fail "invalid reference format" "$PIER" push "127.0.0.1:1/Bad"
 }
+
+# A pulled image pushed to another repository of the same registry: its
+# layers are mounted, not sent, and keep their blobs; pushed again they are
+# found; to another registry they are compressed and sent, several at once.
+test_push_mounts_pulled_layers() {
+    engine_start
+    registry_start
+    local root=${PIER_TEST_ROOTFS:-$T/busybox-root}
+    mkdir -p "$T/l1/etc" "$T/l2/srv" "$T/l3/srv"
+    echo one >"$T/l1/etc/one"
+    head -c 300000 /dev/urandom >"$T/l2/srv/blob"
+    seq 1 50000 >"$T/l3/srv/numbers"
+    "$PY" "$TOP/tests/lib/oci_layout.py" "$T/oci" app --rootfs "$root" --layer "$T/l1" \
+        --layer "$T/l2" --layer "$T/l3" >/dev/null
+    skopeo copy -q --dest-tls-verify=false "oci:$T/oci:app" "docker://$REG/src/app:1" || fail "skopeo copy"
+    "$PIER" pull -q "$REG/src/app:1" >/dev/null || fail "pull"
+    layers() { skopeo inspect --tls-verify=false "docker://$1" | "$PY" -c 'import json, sys; print(" ".join(json.load(sys.stdin)["Layers"]))'; }
+    local src out
+    src=$(layers "$REG/src/app:1")
+    "$PIER" tag "$REG/src/app:1" "$REG/dst/app:1"
+    out=$("$PIER" push "$REG/dst/app:1")
+    expect_eq "$(echo "$out" | grep -c ': Mounted from src/app$')" 5 "layers mounted: $out"
+    expect_not_contains "$out" "Pushed"
+    expect_eq "$(layers "$REG/dst/app:1")" "$src" "the mounted layers"
+    out=$("$PIER" push "$REG/dst/app:1")
+    expect_eq "$(echo "$out" | grep -c ': Layer already exists$')" 5 "layers found: $out"
+    # another registry has none of them: all five compressed and sent
+    local first=$REG
+    registry_stop || true # the registry killed: its status is not ours
+    T=$T/second registry_start
+    "$PIER" tag "$first/src/app:1" "$REG/app:1"
+    out=$("$PIER" push "$REG/app:1")
+    expect_eq "$(echo "$out" | grep -c ': Pushed$')" 5 "layers pushed: $out"
+    skopeo copy -q --src-tls-verify=false "docker://$REG/app:1" "oci:$T/back:app" || fail "skopeo copy back"
+    umoci raw unpack --image "$T/back:app" "$T/unpacked" || fail "umoci raw unpack"
+    cmp "$T/unpacked/srv/blob" "$T/l2/srv/blob" || fail "srv/blob differs"
+    cmp "$T/unpacked/srv/numbers" "$T/l3/srv/numbers" || fail "srv/numbers differs"
+    expect_eq "$(cat "$T/unpacked/etc/one")" one
+    cmp "$T/unpacked/bin/busybox" "$root/bin/busybox" || fail "bin/busybox differs"
+}

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../src/image/distribution.h"
 #include "../../src/image/image.h"
 #include "../../src/image/internal.h"
 #include "../../src/lib/cleanup.h"
@@ -654,4 +655,45 @@ TEST(image_create_checks_its_config)
     CHECK(img_create(f.s, empty, strlen(empty), "scratch:meta", &id, &f.err) == 0);
     cleanup_strv char **dirs = NULL;
     CHECK(img_lower_dirs(f.s, id, &dirs, &f.err) == 0 && dirs[0] == NULL);
+}
+
+/* The distribution records a push reuses: newest first, one entry per
+ * blob and repository, at most IMG_DIST_MAX; an unreadable record is
+ * none. */
+TEST(image_distribution_records)
+{
+    FIXTURE();
+    const char *diff = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+    struct img_dist got[IMG_DIST_MAX + 2];
+    CHECK(img_dist_get(f.s, diff, got, IMG_DIST_MAX) == 0);
+    for (int i = 0; i < IMG_DIST_MAX + 2; i++) {
+        struct img_dist d = {
+            .blob = {.media_type = "application/vnd.docker.image.rootfs.diff.tar.gzip",
+                     .size = 100 + i}};
+        snprintf(d.blob.digest, sizeof d.blob.digest, "sha256:%064d", i);
+        snprintf(d.repo, sizeof d.repo, "127.0.0.1:5000/r%d", i % 3);
+        img_dist_add(f.s, diff, &d);
+    }
+    /* the first again: to the front, not twice */
+    struct img_dist again = {
+        .blob = {.media_type = "application/vnd.docker.image.rootfs.diff.tar.gzip", .size = 100}};
+    snprintf(again.blob.digest, sizeof again.blob.digest, "sha256:%064d", 9);
+    snprintf(again.repo, sizeof again.repo, "127.0.0.1:5000/r0");
+    img_dist_add(f.s, diff, &again);
+    size_t n = img_dist_get(f.s, diff, got, ARRAY_SIZE(got));
+    CHECK(n == IMG_DIST_MAX);
+    CHECK_STR(got[0].blob.digest, again.blob.digest);
+    CHECK_STR(got[0].repo, "127.0.0.1:5000/r0");
+    CHECK(got[1].blob.size == 108);
+    for (size_t i = 1; i < n; i++)
+        CHECK(strcmp(got[i].blob.digest, again.blob.digest) != 0);
+    /* a torn or foreign file reads as no record */
+    char path[700];
+    snprintf(path, sizeof path, "%s/distribution/%s.json", f.store, diff + 7);
+    CHECK(pier_write_file_atomic_at(AT_FDCWD, path, "[{\"Digest\": 5}, ", 16, 0600, 0, &f.err) ==
+          0);
+    CHECK(img_dist_get(f.s, diff, got, ARRAY_SIZE(got)) == 0);
+    CHECK(pier_write_file_atomic_at(AT_FDCWD, path, "[{\"Digest\": \"sha256:x\"}]", 25, 0600, 0,
+                                    &f.err) == 0);
+    CHECK(img_dist_get(f.s, diff, got, ARRAY_SIZE(got)) == 0);
 }

@@ -1,11 +1,19 @@
 /* The manifest a push writes: docker's shape and layout, and what a pull
- * reads back from it. */
+ * reads back from it; a layer's compression for a push. */
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <zlib.h>
 
+#include "../../src/image/internal.h"
+#include "../../src/image/push_int.h"
 #include "../../src/image/registry.h"
 #include "../../src/lib/cleanup.h"
+#include "../../src/lib/file.h"
 #include "../../src/lib/json.h"
+#include "image_tar.h"
 #include "unit.h"
 
 #define D1 "sha256:1111111111111111111111111111111111111111111111111111111111111111"
@@ -69,4 +77,70 @@ TEST(push_manifest_of_no_layers)
     CHECK(reg_manifest_build(&config, NULL, 0, &out, &len, &err) == 0);
     CHECK_CONTAINS(out, "\"layers\": []");
     pier_error_free(&err);
+}
+
+/* A layer compressed for a push, block by block on several threads: one
+ * gzip stream that inflates to the tar, whatever its size against the
+ * block (1 MiB) and batch sizes, its digest that of the bytes written, and
+ * the same bytes every time. */
+TEST(push_compress_parallel_gzip)
+{
+    cleanup_dir char *dir = scratch_dir();
+    CHECK(dir != NULL);
+    char store[600];
+    snprintf(store, sizeof store, "%s/image", dir);
+    struct img_store *s = NULL;
+    pier_err_t err = NULL;
+    CHECK(img_store_open(store, &s, &err) == 0);
+    const size_t mib = 1u << 20;
+    const size_t sizes[] = {0, 1, mib - 1, mib, mib + 1, 4 * mib, 4 * mib + 7, 16 * mib + 3};
+    size_t max = 16 * mib + 3;
+    unsigned char *data = malloc(max), *back = malloc(max + 1);
+    CHECK(data != NULL && back != NULL);
+    /* compressible, and not: text and noise in turns */
+    unsigned seed = 7;
+    for (size_t i = 0; i < max; i++) {
+        seed = seed * 1103515245u + 12345u;
+        data[i] = (i / 100000) % 2 ? (unsigned char)(seed >> 16) : (unsigned char)("pier "[i % 5]);
+    }
+    for (size_t k = 0; k < ARRAY_SIZE(sizes); k++) {
+        char diff[IMG_DIGEST_SIZE];
+        CHECK(img_sha256(data, sizes[k], diff, &err) == 0);
+        char path[700];
+        snprintf(path, sizeof path, "%s/blobs/sha256/%s", store, diff + 7);
+        CHECK(pier_write_file_atomic_at(AT_FDCWD, path, data, sizes[k], 0600, 0, &err) == 0);
+        struct reg_desc d[2];
+        int fd[2];
+        for (int r = 0; r < 2; r++)
+            CHECK(push_compress(s, diff, &fd[r], &d[r], NULL, &err) == 0);
+        CHECK_STR(d[0].digest, d[1].digest);
+        CHECK(d[0].size == d[1].size);
+        /* the file holds what the descriptor says */
+        unsigned char *gz = malloc((size_t)d[0].size + 1);
+        CHECK(gz != NULL);
+        CHECK(pread(fd[0], gz, (size_t)d[0].size + 1, 0) == d[0].size);
+        char digest[IMG_DIGEST_SIZE];
+        CHECK(img_sha256(gz, (size_t)d[0].size, digest, &err) == 0);
+        CHECK_STR(digest, d[0].digest);
+        /* one gzip stream (inflate checks the CRC and length) */
+        z_stream z = {0};
+        CHECK(inflateInit2(&z, 15 + 16) == Z_OK);
+        z.next_in = gz;
+        z.avail_in = (uInt)d[0].size;
+        z.next_out = back;
+        z.avail_out = (uInt)max + 1;
+        int zr = inflate(&z, Z_FINISH);
+        size_t got = max + 1 - z.avail_out;
+        inflateEnd(&z);
+        free(gz);
+        close(fd[0]);
+        close(fd[1]);
+        CHECK(zr == Z_STREAM_END);
+        CHECK(z.avail_in == 0);
+        CHECK(got == sizes[k]);
+        CHECK(memcmp(back, data, sizes[k]) == 0);
+    }
+    free(data);
+    free(back);
+    img_store_close(s);
 }
