@@ -1,4 +1,5 @@
-/* POST /images/create?fromImage=NAME&tag=TAG[&platform=P]: a pull, on a
+/* POST /images/create?fromImage=NAME&tag=TAG[&platform=P]: a pull (of
+ * every tag when neither NAME nor TAG has one, as docker's), on a
  * thread of its own, its progress streamed as docker's JSON messages
  * (progress_op.c): an error before the first message (a bad reference, no
  * such manifest, refused credentials) is an HTTP status. */
@@ -93,7 +94,9 @@ void h_images_pull(struct api_req *r)
     struct progress_op *op = progress_op_new(r, &pull_kind, p);
     if (op == NULL)
         return;
+    const char *tag = api_query(r, "tag");
     p->opts = (struct img_pull_opts){.ref = p->ref,
+                                     .all_tags = tag == NULL || *tag == '\0',
                                      .platform = p->platform,
                                      .registry_auth = p->auth,
                                      .progress = progress_op_emit,

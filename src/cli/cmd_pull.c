@@ -1,6 +1,6 @@
 /* pull (image pull): as docker's: progress on stdout ("Using default tag"
  * first when none was named), then the full reference pulled, which is
- * all -q prints. */
+ * all -q prints; -a pulls every tag of the repository. */
 #include <stdio.h>
 #include <string.h>
 
@@ -13,27 +13,36 @@ static int run_pull(struct cli *cli, const char *path, struct flagset *fs)
     (void)path;
     pier_err_t err = NULL;
     const char *image = fs->args[0];
-    bool quiet = flag_bool(fs, "quiet");
+    bool quiet = flag_bool(fs, "quiet"), all = flag_bool(fs, "all-tags");
     struct ref r;
     char msg[256];
     if (ref_parse(image, &r, msg, sizeof msg) < 0) {
         pier_error(&err, 0, "%s", msg);
         return cli_fail(&err);
     }
-    if (r.tag[0] == '\0' && r.digest[0] == '\0') {
+    if (all && (r.tag[0] || r.digest[0])) {
+        pier_error(&err, 0, "tag can't be used with --all-tags/-a");
+        return cli_fail(&err);
+    }
+    if (!all && r.tag[0] == '\0' && r.digest[0] == '\0') {
         ref_default_tag(&r);
         if (!quiet)
             printf("Using default tag: %s\n", r.tag);
         fflush(stdout);
     }
-    if (pull_image_to(cli, image, flag_str(fs, "platform"), stdout, quiet, &err) < 0)
+    if (pull_image_to(cli, image, flag_str(fs, "platform"), stdout, quiet, all, &err) < 0)
         return cli_fail(&err);
     /* reference.String(): the normalized name, its tag or its digest */
-    printf("%s%s%s\n", r.name, r.digest[0] ? "@" : ":", r.digest[0] ? r.digest : r.tag);
+    printf("%s%s%s\n", r.name,
+           r.digest[0] ? "@"
+           : r.tag[0]  ? ":"
+                       : "",
+           r.digest[0] ? r.digest : r.tag);
     return 0;
 }
 
 static struct flag pull_flags[] = {
+    {"all-tags", 'a', FK_BOOL, NULL, "Download all tagged images in the repository"},
     {"disable-content-trust", 0, FK_BOOL, NULL, "Skip image verification", "true"},
     {"platform", 0, FK_STRING, NULL, "Set platform if server is multi-platform capable",
      .min_api = "1.32"},

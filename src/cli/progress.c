@@ -85,13 +85,15 @@ int progress_display(struct api_stream *s, FILE *out, bool quiet, struct buf *au
 }
 
 int pull_image_to(struct cli *cli, const char *image, const char *platform, FILE *out, bool quiet,
-                  pier_err_t *err)
+                  bool all_tags, pier_err_t *err)
 {
     struct ref r;
     char msg[256];
     if (ref_parse(image, &r, msg, sizeof msg) < 0)
         return pier_error(err, 0, "%s", msg);
-    ref_default_tag(&r);
+    /* no tag asks the daemon for every tag */
+    if (!all_tags)
+        ref_default_tag(&r);
     cleanup_buf struct buf q = BUF_INIT;
     buf_puts(&q, "/images/create");
     url_param(&q, "fromImage", r.name);
@@ -111,5 +113,5 @@ int pull_image_to(struct cli *cli, const char *image, const char *platform, FILE
 int pull_image(struct cli *cli, const char *image, const char *platform, bool quiet,
                pier_err_t *err)
 {
-    return pull_image_to(cli, image, platform, stderr, quiet, err);
+    return pull_image_to(cli, image, platform, stderr, quiet, false, err);
 }

@@ -14,7 +14,7 @@ int progress_display(struct api_stream *s, FILE *out, bool quiet, struct buf *au
  * docker login left for its registry; progress on out (stderr for
  * pull_image, as run and create show it). */
 int pull_image_to(struct cli *cli, const char *image, const char *platform, FILE *out, bool quiet,
-                  pier_err_t *err);
+                  bool all_tags, pier_err_t *err);
 int pull_image(struct cli *cli, const char *image, const char *platform, bool quiet,
                pier_err_t *err);
 

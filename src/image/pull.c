@@ -197,10 +197,9 @@ static int name_it(struct pull *p, const char *id, struct img_pull_result *res, 
     return 0;
 }
 
-static int run(struct pull *p, struct img_pull_result *res, pier_err_t *err)
+/* The tag or digest p->ref names: its manifest, its image, its name. */
+static int pull_one(struct pull *p, struct img_pull_result *res, pier_err_t *err)
 {
-    if (reg_client_open(&p->ref, &p->creds, false, p->o->cancel, &p->c, err) < 0)
-        return -1;
     cleanup_json json_t *doc = NULL;
     if (resolve(p, &doc, err) < 0)
         return -1;
@@ -222,6 +221,41 @@ static int run(struct pull *p, struct img_pull_result *res, pier_err_t *err)
     char status[IMG_REF_MAX + 64];
     snprintf(status, sizeof status, "Digest: %s", p->manifest_digest);
     pull_msg(p->o, NULL, status);
+    return 0;
+}
+
+/* Every tag of the repository, one after the other, as docker's daemon
+ * pulls them for a reference without tag or digest; the first failure
+ * ends it. */
+static int pull_all(struct pull *p, struct img_pull_result *res, pier_err_t *err)
+{
+    cleanup_json json_t *tags = NULL;
+    if (reg_list_tags(p->c, &tags, err) < 0)
+        return -1;
+    if (json_array_size(tags) == 0)
+        return pier_fail(err, ENOENT, "no tags available for %s", p->name);
+    bool updated = false;
+    size_t i;
+    json_t *v;
+    json_array_foreach (tags, i, v) {
+        snprintf(p->ref.tag, sizeof p->ref.tag, "%s", json_string_value(v));
+        if (pull_one(p, res, err) < 0)
+            return -1;
+        updated = updated || res->updated;
+    }
+    res->updated = updated;
+    snprintf(res->familiar, sizeof res->familiar, "%s", p->name);
+    return 0;
+}
+
+static int run(struct pull *p, struct img_pull_result *res, pier_err_t *err)
+{
+    if (reg_client_open(&p->ref, &p->creds, false, p->o->cancel, &p->c, err) < 0)
+        return -1;
+    bool all = p->ref.tag[0] == '\0' && p->ref.digest[0] == '\0';
+    if ((all ? pull_all(p, res, err) : pull_one(p, res, err)) < 0)
+        return -1;
+    char status[IMG_REF_MAX + 64];
     snprintf(status, sizeof status, "Status: %s for %s",
              res->updated ? "Downloaded newer image" : "Image is up to date", res->familiar);
     pull_msg(p->o, NULL, status);
@@ -235,7 +269,7 @@ int img_pull(struct img_store *s, const struct img_pull_opts *o, struct img_pull
     struct pull p = {.s = s, .o = o};
     if (img_ref_parse(o->ref, &p.ref, err) < 0)
         return -1;
-    if (p.ref.tag[0] == '\0' && p.ref.digest[0] == '\0')
+    if (p.ref.tag[0] == '\0' && p.ref.digest[0] == '\0' && !o->all_tags)
         snprintf(p.ref.tag, sizeof p.ref.tag, "latest");
     /* a digest pins the manifest: the tag beside it says nothing more */
     if (p.ref.digest[0])

@@ -16,6 +16,7 @@
 
 struct img_pull_opts {
     const char *ref;      /* "busybox", "host:5000/a/b:tag", "name@sha256:..." */
+    bool all_tags;        /* a ref without tag or digest: every tag (else :latest) */
     const char *platform; /* "linux/arm64", or NULL: the host's */
     /* X-Registry-Auth as the client sent it (may be NULL): a bad one is
      * EINVAL, "invalid X-Registry-Auth header: ..." */

@@ -1,4 +1,4 @@
-/* The registry client: the /v2/ probe, tokens, manifests and blobs, and
+/* The registry client: the /v2/ probe, tokens, manifests, tag lists and blobs, and
  * docker login's check, over the exchanges of registry_http.c.  Every body
  * has a cap (a blob's is the size its descriptor gives), and what comes
  * back is hashed as it arrives, so that a digest that does not match is
@@ -370,6 +370,32 @@ static void familiar(const struct reg_client *c, const char *tag_or_digest, bool
                  tag_or_digest);
 }
 
+/* A pull's refusal in docker's words: a repository the registry does not
+ * know (or will not show), or a tag_or_digest it does not have (NULL: the
+ * tag list, which has no tag to miss). */
+static int pull_error(struct reg_client *c, const struct resp *r, const char *url,
+                      const char *tag_or_digest, pier_err_t *err)
+{
+    char code[64], name[IMG_REF_MAX + 80];
+    pier_err_t e = NULL;
+    reg_status_error(r, url, code, sizeof code, &e);
+    int ret;
+    if (strcmp(code, "NAME_UNKNOWN") == 0 || strcmp(code, "DENIED") == 0) {
+        familiar(c, "", false, name, sizeof name);
+        ret = pier_fail(err, ENOENT,
+                        "pull access denied for %s, repository does not exist or may require "
+                        "'docker login': %s",
+                        name, pier_error_msg(e));
+    } else if (e->errnum == ENOENT && tag_or_digest != NULL) {
+        familiar(c, tag_or_digest, true, name, sizeof name);
+        ret = pier_fail(err, ENOENT, "manifest for %s not found: %s", name, pier_error_msg(e));
+    } else {
+        ret = pier_fail(err, e->errnum, "%s", pier_error_msg(e));
+    }
+    pier_error_free(&e);
+    return ret;
+}
+
 int reg_get_manifest(struct reg_client *c, const char *tag_or_digest, char **body, size_t *len,
                      char content_type[128], char digest[IMG_DIGEST_SIZE], pier_err_t *err)
 {
@@ -381,24 +407,8 @@ int reg_get_manifest(struct reg_client *c, const char *tag_or_digest, char **bod
     struct resp r = {.fd = -1, .limit = REG_MANIFEST_MAX, .md = EVP_MD_CTX_new()};
     int ret = r.md ? reg_request(c, c->h, url.data, reg_manifest_accept, &r, err)
                    : pier_error(err, ENOMEM, "sha256");
-    char name[IMG_REF_MAX + 80];
     if (ret == 0 && (r.status < 200 || r.status >= 300)) {
-        char code[64];
-        pier_err_t e = NULL;
-        reg_status_error(&r, url.data, code, sizeof code, &e);
-        if (strcmp(code, "NAME_UNKNOWN") == 0 || strcmp(code, "DENIED") == 0) {
-            familiar(c, tag_or_digest, false, name, sizeof name);
-            ret = pier_fail(err, ENOENT,
-                            "pull access denied for %s, repository does not exist or may require "
-                            "'docker login': %s",
-                            name, pier_error_msg(e));
-        } else if (e->errnum == ENOENT) {
-            familiar(c, tag_or_digest, true, name, sizeof name);
-            ret = pier_fail(err, ENOENT, "manifest for %s not found: %s", name, pier_error_msg(e));
-        } else {
-            ret = pier_fail(err, e->errnum, "%s", pier_error_msg(e));
-        }
-        pier_error_free(&e);
+        ret = pull_error(c, &r, url.data, tag_or_digest, err);
     } else if (ret < 0 && r.over) {
         pier_error(err, 0, "the manifest of %s is larger than %u bytes", tag_or_digest,
                    REG_MANIFEST_MAX);
@@ -488,4 +498,51 @@ int reg_fetch_blob(struct reg_client *c, const struct reg_desc *d, int fd, reg_p
     if (h)
         curl_easy_cleanup(h);
     return ret;
+}
+
+/* [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}, the distribution spec's tag */
+static bool tag_valid(const char *t)
+{
+    size_t n = strlen(t);
+    if (n == 0 || n > 128 || t[0] == '.' || t[0] == '-')
+        return false;
+    return strspn(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n;
+}
+
+/* One page: registries send every tag unless the client asks for fewer
+ * (n=).  A tag that is not a valid one is left out rather than trusted
+ * into a reference. */
+int reg_list_tags(struct reg_client *c, json_t **tags, pier_err_t *err)
+{
+    *tags = NULL;
+    cleanup_buf struct buf url = BUF_INIT;
+    buf_printf(&url, "%s/v2/%s/tags/list", c->base, c->ref.path);
+    if (url.failed)
+        return pier_error(err, ENOMEM, "tags");
+    struct resp r = {.fd = -1, .limit = REG_TAGS_MAX};
+    int ret = reg_request(c, c->h, url.data, "application/json", &r, err);
+    if (ret == 0 && r.status != 200)
+        ret = pull_error(c, &r, url.data, NULL, err);
+    else if (ret < 0 && r.over)
+        pier_error(err, 0, "the tag list of %s is larger than %u bytes", c->ref.path, REG_TAGS_MAX);
+    cleanup_json json_t *doc = NULL;
+    if (ret == 0)
+        ret =
+            pier_json_parse(r.body.data ? r.body.data : "", r.body.len, "the tag list", &doc, err);
+    reg_resp_free(&r);
+    if (ret < 0)
+        return -1;
+    json_t *list = json_object_get(doc, "tags");
+    if (list != NULL && !json_is_array(list) && !json_is_null(list))
+        return pier_error(err, 0, "the tag list of %s: \"tags\" is not an array", c->ref.path);
+    json_t *out = json_array();
+    size_t i;
+    json_t *v;
+    json_array_foreach (list, i, v)
+        if (json_is_string(v) && tag_valid(json_string_value(v)))
+            json_array_append(out, v);
+    if (out == NULL)
+        return pier_error(err, ENOMEM, "tags");
+    *tags = out;
+    return 0;
 }

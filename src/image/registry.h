@@ -19,6 +19,7 @@
 /* Caps on what a registry or a client sends. */
 #define REG_MANIFEST_MAX (4u << 20) /* a manifest or index: docker's own cap */
 #define REG_TOKEN_MAX (1u << 20)    /* the token server's answer */
+#define REG_TAGS_MAX (4u << 20)     /* a tag list */
 #define REG_ERROR_MAX (64u << 10)   /* an error body, read for its message */
 #define REG_HEADER_MAX 8192         /* one WWW-Authenticate value */
 #define REG_AUTH_HEADER_MAX (64u << 10)
@@ -139,6 +140,9 @@ int reg_get_blob(struct reg_client *c, const struct reg_desc *d, size_t max, cha
 typedef bool (*reg_progress_fn)(void *data, int64_t bytes);
 int reg_fetch_blob(struct reg_client *c, const struct reg_desc *d, int fd, reg_progress_fn go,
                    void *data, pier_err_t *err);
+
+/* The repository's tags, a JSON array of strings. */
+int reg_list_tags(struct reg_client *c, json_t **tags, pier_err_t *err);
 
 /* ---- pushes (registry_push.c) ---- */
 

@@ -231,3 +231,32 @@ test_run_pulls_a_missing_image() {
     expect_eq "$(docker inspect -f '{{.Config.Image}}' c1)" "$REG/app"
     expect_fail "manifest for $REG/none:latest not found" "$PIER" run --rm "$REG/none" true
 }
+
+# pull -a: every tag of the repository (the API's pull without a tag),
+# by pier and by the stock CLI; a tag beside -a is refused.
+test_pull_all_tags() {
+    engine_start
+    registry_start
+    layout one --file hello=one >/dev/null
+    layout two --file hello=two >/dev/null
+    push one many:1
+    push two many:2
+    push two many:latest
+    local out
+    out=$("$PIER" pull -a "$REG/many")
+    expect_contains "$out" "1: Pulling from many"
+    expect_contains "$out" "2: Pulling from many"
+    expect_contains "$out" "latest: Pulling from many"
+    expect_eq "$(echo "$out" | grep -c '^Digest: sha256:')" 3 "a digest per tag: $out"
+    expect_contains "$out" "Status: Downloaded newer image for $REG/many"$'\n'"$REG/many"
+    expect_eq "$(docker images --format '{{.Tag}}' "$REG/many" | sort | tr '\n' ' ')" "1 2 latest "
+    expect_eq "$(docker run --rm "$REG/many:1" cat /hello)" one
+    expect_eq "$(docker run --rm "$REG/many:2" cat /hello)" two
+    out=$(docker pull -a "$REG/many")
+    expect_contains "$out" "Status: Image is up to date for $REG/many"
+    expect_eq "$(echo "$out" | tail -1)" "$REG/many" "the last line"
+    expect_eq "$("$PIER" pull -a -q "$REG/many")" "$REG/many"
+    expect_fail "tag can't be used with --all-tags/-a" "$PIER" pull -a "$REG/many:1"
+    expect_fail "tag can't be used with --all-tags/-a" docker pull -a "$REG/many:1"
+    expect_fail "pull access denied for $REG/nothing, repository does not exist" "$PIER" pull -a "$REG/nothing"
+}
