@@ -5,13 +5,17 @@
  *                   --attach ID=NETNS_PATH...
  *
  * A name with an ID is seen by that container only.  Prints "ready" once
- * every container is attached, then serves until killed. */
+ * every container is attached, then serves until SIGTERM, after which it
+ * frees everything (so that the sanitizers see what is left) and exits 0. */
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "../../src/lib/cleanup.h"
@@ -63,6 +67,14 @@ static int reverse(void *ctx, const char *container_id, struct in_addr addr, cha
         }
     }
     return -1;
+}
+
+static void quit(struct pier_loop *loop, struct pier_watch *w, uint32_t events, void *data)
+{
+    (void)w;
+    (void)events;
+    (void)data;
+    pier_loop_quit(loop, 0);
 }
 
 static void die(const char *what, const char *arg)
@@ -135,9 +147,18 @@ int main(int argc, char **argv)
         if (dns_attach(s, attach[i], fd, &err) < 0)
             die("attach", pier_error_msg(err));
     }
+    sigset_t term;
+    sigemptyset(&term);
+    sigaddset(&term, SIGTERM);
+    sigprocmask(SIG_BLOCK, &term, NULL);
+    cleanup_close int sfd = signalfd(-1, &term, SFD_CLOEXEC | SFD_NONBLOCK);
+    struct pier_watch *sw = sfd < 0 ? NULL : pier_watch_add(loop, sfd, EPOLLIN, quit, NULL, &err);
+    if (sw == NULL)
+        die("signalfd", pier_error_msg(err));
     printf("ready\n");
     fflush(stdout);
     pier_loop_run(loop);
+    pier_watch_del(sw);
     dns_server_free(s);
     pier_loop_free(loop);
     return 0;
