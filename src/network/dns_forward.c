@@ -36,21 +36,29 @@ struct dns_fwd {
 
 static uint8_t reply_buf[DNS_TCP_MSG_MAX + 1];
 
-static void add_upstream(struct dns_server *s, const char *addr)
+/* The resolvers a client's questions go to. */
+static const struct dns_upstreams *upstreams_of(const struct dns_client *c)
+{
+    return c->ep->up.n > 0 ? &c->ep->up : &c->ep->s->up;
+}
+
+bool dns_add_upstream(struct dns_upstreams *up, const char *addr)
 {
     struct addrinfo hints = {.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
                              .ai_socktype = SOCK_DGRAM};
     struct addrinfo *ai = NULL;
-    if (s->nup == DNS_MAX_UPSTREAMS || getaddrinfo(addr, "53", &hints, &ai) != 0)
-        return;
-    if (ai->ai_addrlen <= sizeof s->up[0].addr) {
-        memcpy(&s->up[s->nup].addr, ai->ai_addr, ai->ai_addrlen);
-        s->up[s->nup++].len = ai->ai_addrlen;
+    if (up->n == DNS_MAX_UPSTREAMS || getaddrinfo(addr, "53", &hints, &ai) != 0)
+        return false;
+    bool fits = ai->ai_addrlen <= sizeof up->up[0].addr;
+    if (fits) {
+        memcpy(&up->up[up->n].addr, ai->ai_addr, ai->ai_addrlen);
+        up->up[up->n++].len = ai->ai_addrlen;
     }
     freeaddrinfo(ai);
+    return fits;
 }
 
-int dns_read_resolv_conf(struct dns_server *s, const char *path, pier_err_t *err)
+int dns_read_resolv_conf(struct dns_upstreams *up, const char *path, pier_err_t *err)
 {
     cleanup_fclose FILE *f = fopen(path, "re");
     if (f == NULL && errno != ENOENT)
@@ -62,12 +70,12 @@ int dns_read_resolv_conf(struct dns_server *s, const char *path, pier_err_t *err
         char *key = strtok_r(line, " \t\r\n", &save);
         char *value = key ? strtok_r(NULL, " \t\r\n", &save) : NULL;
         if (key != NULL && value != NULL && strcmp(key, "nameserver") == 0)
-            add_upstream(s, value);
+            dns_add_upstream(up, value);
     }
     /* What docker uses when the host names no resolver. */
-    if (s->nup == 0) {
-        add_upstream(s, "8.8.8.8");
-        add_upstream(s, "8.8.4.4");
+    if (up->n == 0) {
+        dns_add_upstream(up, "8.8.8.8");
+        dns_add_upstream(up, "8.8.4.4");
     }
     return 0;
 }
@@ -176,7 +184,7 @@ static void next_server(struct dns_fwd *f)
     unlink_fwd(f);
     close_try(f);
     bool started = false;
-    while (!started && ++f->server < s->nup)
+    while (!started && ++f->server < upstreams_of(&f->client)->n)
         started = start_try(f);
     if (!started)
         give_up(f);
@@ -270,7 +278,8 @@ static void fwd_ready(struct pier_loop *loop, struct pier_watch *w, uint32_t eve
 static bool start_try(struct dns_fwd *f)
 {
     struct dns_server *s = f->s;
-    const struct dns_upstream *up = &s->up[f->server];
+    const struct dns_upstreams *ups = upstreams_of(&f->client);
+    const struct dns_upstream *up = &ups->up[f->server];
     bool tcp = f->client.conn != NULL;
     f->fd = socket(up->addr.ss_family,
                    (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -291,7 +300,7 @@ static bool start_try(struct dns_fwd *f)
         close_try(f);
         return false;
     }
-    unsigned share = s->timeout_ms / (unsigned)s->nup;
+    unsigned share = s->timeout_ms / (unsigned)ups->n;
     f->deadline = pier_now_ms() + (share ? share : 1);
     append_fwd(f);
     return true;
@@ -313,7 +322,7 @@ static void expire(struct pier_loop *loop, struct pier_watch *w, uint32_t events
 void dns_forward(struct dns_client *c, const uint8_t *msg, size_t len)
 {
     struct dns_server *s = c->ep->s;
-    if (s->nup == 0 || s->nfwd >= DNS_MAX_FORWARDS || len < DNS_HEADER_LEN) {
+    if (upstreams_of(c)->n == 0 || s->nfwd >= DNS_MAX_FORWARDS || len < DNS_HEADER_LEN) {
         servfail(c, msg, len);
         return;
     }

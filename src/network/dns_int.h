@@ -23,11 +23,15 @@ struct dns_upstream {
     socklen_t len;
 };
 
+struct dns_upstreams {
+    struct dns_upstream up[DNS_MAX_UPSTREAMS];
+    size_t n;
+};
+
 struct dns_server {
     struct pier_loop *loop;
     struct dns_names names;
-    struct dns_upstream up[DNS_MAX_UPSTREAMS];
-    size_t nup;
+    struct dns_upstreams up; /* the host's */
     unsigned timeout_ms;
     struct dns_ep *eps;
     /* Questions upstream, oldest deadline first (each try is as long). */
@@ -42,6 +46,7 @@ struct dns_ep {
     struct dns_server *s;
     struct dns_ep *next;
     char *id;
+    struct dns_upstreams up; /* its own (--dns), or none: the server's */
     int udp, tcp;
     struct pier_watch *wudp, *wtcp;
     struct dns_conn *conns; /* newest first */
@@ -78,7 +83,10 @@ void dns_handle(struct dns_client *c, const uint8_t *msg, size_t len);
 void dns_send(struct dns_client *c, const uint8_t *msg, size_t len);
 
 /* dns_forward.c */
-int dns_read_resolv_conf(struct dns_server *s, const char *path, pier_err_t *err);
+int dns_read_resolv_conf(struct dns_upstreams *up, const char *path, pier_err_t *err);
+/* Add a numeric IPv4 or IPv6 address, port 53; false when it is none or
+ * the list is full. */
+bool dns_add_upstream(struct dns_upstreams *up, const char *addr);
 void dns_forward(struct dns_client *c, const uint8_t *msg, size_t len);
 /* Drop the questions whose replies would go to ep (conn NULL) or conn. */
 void dns_forward_cancel(struct dns_server *s, const struct dns_ep *ep, const struct dns_conn *conn);

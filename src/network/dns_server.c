@@ -23,7 +23,7 @@ int dns_server_new(struct pier_loop *loop, const char *resolv_conf, const struct
     s->loop = loop;
     s->names = *names;
     s->timeout_ms = DNS_DEFAULT_TIMEOUT_MS;
-    if (dns_read_resolv_conf(s, resolv_conf, err) < 0) {
+    if (dns_read_resolv_conf(&s->up, resolv_conf, err) < 0) {
         free(s);
         return -1;
     }
@@ -131,6 +131,25 @@ int dns_attach(struct dns_server *s, const char *container_id, int netns_fd, pie
     }
     ep->next = s->eps;
     s->eps = ep;
+    return 0;
+}
+
+int dns_set_upstreams(struct dns_server *s, const char *container_id, const char *const *addrs,
+                      size_t n, pier_err_t *err)
+{
+    struct dns_ep *ep = find_ep(s, container_id);
+    if (ep == NULL)
+        return pier_fail(err, ENOENT, "dns: container %s is not attached", container_id);
+    struct dns_upstreams up = {0};
+    for (size_t i = 0; i < n; i++)
+        dns_add_upstream(&up, addrs[i]);
+    if (n > 0 && up.n == 0)
+        return pier_fail(err, EINVAL, "dns: no resolver address among the %zu given for %s", n,
+                         container_id);
+    /* Questions already upstream keep their index into the old list:
+     * they are dropped (the client asks again) rather than misdirected. */
+    dns_forward_cancel(s, ep, NULL);
+    ep->up = up;
     return 0;
 }
 

@@ -6,13 +6,15 @@
 
 DNS_TOOLS=$TOP/tests/tools
 
-# dns_upstream: the fake upstream on a random 127/8 address; sets UPSTREAM.
+# dns_upstream [NAME]: the fake upstream on a random 127/8 address, logging
+# to $T/NAME.log (default upstream); sets UPSTREAM.
 dns_upstream() {
+    local name=${1:-upstream}
     UPSTREAM=127.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1)).$((RANDOM % 250 + 1))
-    "$PY" "$DNS_TOOLS/dns_upstream.py" "$UPSTREAM" "$T/upstream.log" >"$T/upstream.out" 2>&1 &
+    "$PY" "$DNS_TOOLS/dns_upstream.py" "$UPSTREAM" "$T/$name.log" >"$T/$name.out" 2>&1 &
     on_exit kill $!
-    wait_for grep -q ready "$T/upstream.out"
-    touch "$T/upstream.log"
+    wait_for grep -q ready "$T/$name.out"
+    touch "$T/$name.log"
 }
 
 # dns_netns NAME: a network namespace of the test's own (lo down, as new).
@@ -138,6 +140,26 @@ A 198.51.100.7"
     expect_eq "$(q a web A)" "rcode=NOERROR tc=0 id=ok
 A 10.89.2.2"
     expect_not_contains "$(cat "$T/upstream.log")" " web"
+}
+
+test_dns_resolvers_per_container() {
+    dns_upstream other
+    local other=$UPSTREAM
+    dns_upstream
+    echo "nameserver $UPSTREAM" >"$T/resolv.conf"
+    dns_netns a
+    dns_netns b
+    # b has resolvers of its own (docker's --dns): an address that is none
+    # is skipped
+    dns_server --attach c1=@a --attach c2=@b --dns "c2=not-an-address,$other"
+    expect_eq "$(q a ext-a.example A)" "rcode=NOERROR tc=0 id=ok
+A 198.51.100.7"
+    expect_eq "$(q b ext-b.example A)" "rcode=NOERROR tc=0 id=ok
+A 198.51.100.7"
+    expect_contains "$(cat "$T/upstream.log")" "ext-a.example" "the host's resolver"
+    expect_not_contains "$(cat "$T/upstream.log")" "ext-b.example" "the host's resolver"
+    expect_contains "$(cat "$T/other.log")" "ext-b.example" "c2's resolver"
+    expect_not_contains "$(cat "$T/other.log")" "ext-a.example" "c2's resolver"
 }
 
 test_dns_servfail_when_upstream_is_silent() {

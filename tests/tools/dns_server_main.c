@@ -2,7 +2,7 @@
  * with a name table from the command line, for tests/integration/network_dns.sh.
  *
  *   test-dns-server --resolv FILE [--timeout MS] [--name [ID:]NAME=IP[,IP...]]...
- *                   --attach ID=NETNS_PATH...
+ *                   --attach ID=NETNS_PATH... [--dns ID=ADDR[,ADDR...]]...
  *
  * A name with an ID is seen by that container only.  Prints "ready" once
  * every container is attached, then serves until SIGTERM, after which it
@@ -110,8 +110,8 @@ int main(int argc, char **argv)
 {
     const char *resolv = NULL;
     unsigned timeout = 0;
-    char *attach[MAX_ENTRIES];
-    size_t nattach = 0;
+    char *attach[MAX_ENTRIES], *dns[MAX_ENTRIES];
+    size_t nattach = 0, ndns = 0;
     for (int i = 1; i < argc; i++) {
         if (i + 1 == argc)
             die("missing value after", argv[i]);
@@ -123,6 +123,8 @@ int main(int argc, char **argv)
             add_name(argv[++i]);
         else if (strcmp(argv[i], "--attach") == 0 && nattach < MAX_ENTRIES)
             attach[nattach++] = argv[++i];
+        else if (strcmp(argv[i], "--dns") == 0 && ndns < MAX_ENTRIES)
+            dns[ndns++] = argv[++i];
         else
             die("unknown argument", argv[i]);
     }
@@ -146,6 +148,20 @@ int main(int argc, char **argv)
             die("open", eq + 1);
         if (dns_attach(s, attach[i], fd, &err) < 0)
             die("attach", pier_error_msg(err));
+    }
+    for (size_t i = 0; i < ndns; i++) {
+        char *eq = strchr(dns[i], '=');
+        if (eq == NULL)
+            die("expected ID=ADDR[,ADDR...]", dns[i]);
+        *eq = '\0';
+        const char *addrs[MAX_IPS];
+        size_t n = 0;
+        char *save = NULL;
+        for (char *a = strtok_r(eq + 1, ",", &save); a != NULL && n < MAX_IPS;
+             a = strtok_r(NULL, ",", &save))
+            addrs[n++] = a;
+        if (dns_set_upstreams(s, dns[i], addrs, n, &err) < 0)
+            die("--dns", pier_error_msg(err));
     }
     sigset_t term;
     sigemptyset(&term);
