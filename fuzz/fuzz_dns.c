@@ -41,8 +41,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const struct dns_names names = {lookup, reverse, NULL};
     uint8_t out[2 * DNS_UDP_MAX];
-    for (int tcp = 0; tcp < 2; tcp++) {
-        ssize_t n = dns_answer_local(&names, "c", data, size, tcp, (unsigned)size, out, sizeof out);
+    for (unsigned flags = 0; flags < 4; flags++) {
+        ssize_t n =
+            dns_answer_local(&names, "c", data, size, flags, (unsigned)size, out, sizeof out);
         if (n > (ssize_t)sizeof out)
             __builtin_trap();
         /* Our own answer must read back as a reply to the query. */

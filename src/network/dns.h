@@ -9,6 +9,7 @@
 #define PIER_NETWORK_DNS_H
 
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "../lib/error.h"
@@ -52,14 +53,30 @@ void dns_server_set_timeout(struct dns_server *s, unsigned ms);
  * listen on 127.0.0.11:53 there, UDP and TCP.  The fd is only used during
  * the call.  Fails if container_id is already attached. */
 int dns_attach(struct dns_server *s, const char *container_id, int netns_fd, pier_err_t *err);
-/* The resolvers container_id's questions go to instead of the host's:
- * docker's --dns on a user-defined network.  addrs are numeric IPv4 or
- * IPv6 addresses (at most 3 are used; others, and ones not numeric, are
- * skipped); n == 0 goes back to the host's.  They are asked from pierd's
- * namespace, where docker asks from the container's: an address that only
- * the container reaches (its own loopback) does not work. */
-int dns_set_upstreams(struct dns_server *s, const char *container_id, const char *const *addrs,
-                      size_t n, pier_err_t *err);
+/* What docker sets per container for its resolver. */
+struct dns_policy {
+    /* The resolvers its questions go to instead of the host's: docker's
+     * --dns on a user-defined network.  Numeric IPv4 or IPv6 addresses;
+     * at most 3 are used, others and ones not numeric are skipped; none:
+     * the host's.  They are asked from pierd's namespace, where docker
+     * asks from the container's: an address only the container reaches
+     * (its own loopback) does not work. */
+    const char *const *upstreams;
+    size_t nupstreams;
+    /* Only on internal networks: nothing is forwarded (SERVFAIL), so
+     * that the container reaches no resolver outside, as docker. */
+    bool internal;
+    /* The user set ndots (--dns-option ndots:N): an unknown name of one
+     * label (A, AAAA) gets an empty NOERROR instead of going upstream,
+     * so that the client goes on with its search domains, as docker. */
+    bool ndots_set;
+};
+
+/* Set container_id's policy (the default: all false, the host's
+ * resolvers).  Questions upstream for it at the time are dropped; the
+ * client asks again. */
+int dns_configure(struct dns_server *s, const char *container_id, const struct dns_policy *p,
+                  pier_err_t *err);
 /* Stop serving container_id (nothing when it is not attached). */
 void dns_detach(struct dns_server *s, const char *container_id);
 

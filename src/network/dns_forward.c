@@ -6,8 +6,9 @@
  * the question, given back its ID and sent to the container's client.
  * UDP questions go upstream over UDP, TCP questions over TCP; a truncated
  * UDP reply reaches the client as such, and it asks again over TCP.
- * Each server is tried in turn for its share of the timeout; when all
- * fail, the client gets SERVFAIL. */
+ * Each server is tried in turn for its share of the timeout, and one that
+ * replies SERVFAIL or REFUSED counts as failed (as docker); when all fail,
+ * the client gets SERVFAIL. */
 #include "dns_int.h"
 
 #include <errno.h>
@@ -177,6 +178,12 @@ static void deliver(struct dns_fwd *f, uint8_t *reply, size_t len)
 
 static bool start_try(struct dns_fwd *f);
 
+static bool failed_reply(const uint8_t *reply)
+{
+    unsigned rcode = reply[3] & 0xf;
+    return rcode == DNS_RCODE_SERVFAIL || rcode == DNS_RCODE_REFUSED;
+}
+
 /* The next upstream, or SERVFAIL when none is left; the timer follows. */
 static void next_server(struct dns_fwd *f)
 {
@@ -202,6 +209,10 @@ static void udp_reply(struct dns_fwd *f)
             return;
         }
         if (dns_reply_matches(f->query, f->qlen, reply_buf, (size_t)n)) {
+            if (failed_reply(reply_buf)) {
+                next_server(f);
+                return;
+            }
             struct dns_server *s = f->s;
             deliver(f, reply_buf, (size_t)n);
             rearm(s);
@@ -253,7 +264,7 @@ static void tcp_ready(struct dns_fwd *f, uint32_t events)
     if (f->in.len < 2 + rlen)
         return;
     uint8_t *reply = (uint8_t *)f->in.data + 2;
-    if (!dns_reply_matches(f->query, f->qlen, reply, rlen)) {
+    if (!dns_reply_matches(f->query, f->qlen, reply, rlen) || failed_reply(reply)) {
         next_server(f);
         return;
     }
@@ -322,7 +333,8 @@ static void expire(struct pier_loop *loop, struct pier_watch *w, uint32_t events
 void dns_forward(struct dns_client *c, const uint8_t *msg, size_t len)
 {
     struct dns_server *s = c->ep->s;
-    if (upstreams_of(c)->n == 0 || s->nfwd >= DNS_MAX_FORWARDS || len < DNS_HEADER_LEN) {
+    if (c->ep->internal || upstreams_of(c)->n == 0 || s->nfwd >= DNS_MAX_FORWARDS ||
+        len < DNS_HEADER_LEN) {
         servfail(c, msg, len);
         return;
     }

@@ -46,7 +46,8 @@ struct dns_ep {
     struct dns_server *s;
     struct dns_ep *next;
     char *id;
-    struct dns_upstreams up; /* its own (--dns), or none: the server's */
+    struct dns_upstreams up;  /* its own (--dns), or none: the server's */
+    bool internal, ndots_set; /* as struct dns_policy says */
     int udp, tcp;
     struct pier_watch *wudp, *wtcp;
     struct dns_conn *conns; /* newest first */
@@ -70,13 +71,18 @@ struct dns_client {
     struct sockaddr_in peer;
 };
 
+enum {
+    DNS_ANSWER_TCP = 1,   /* the client asked over TCP: no cut at its UDP size */
+    DNS_ANSWER_NDOTS = 2, /* struct dns_policy's ndots_set */
+};
+
 /* The reply to a message from the name table, in out (cap at least
  * DNS_UDP_MAX): its length, 0 when the question must go upstream, -1 when
  * nothing is to be said.  Over UDP the reply is cut to the client's EDNS
  * size (TC set).  Pure but for the callbacks: the fuzzer drives it. */
 ssize_t dns_answer_local(const struct dns_names *names, const char *container_id,
-                         const uint8_t *msg, size_t len, bool tcp, unsigned rotate, uint8_t *out,
-                         size_t cap);
+                         const uint8_t *msg, size_t len, unsigned flags, unsigned rotate,
+                         uint8_t *out, size_t cap);
 
 /* Answer msg from client: locally, or upstream. */
 void dns_handle(struct dns_client *c, const uint8_t *msg, size_t len);

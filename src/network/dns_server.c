@@ -62,8 +62,10 @@ void dns_handle(struct dns_client *c, const uint8_t *msg, size_t len)
 {
     struct dns_server *s = c->ep->s;
     uint8_t out[2 * DNS_UDP_MAX];
-    ssize_t n = dns_answer_local(&s->names, c->ep->id, msg, len, c->conn != NULL, s->rotate++, out,
-                                 sizeof out);
+    unsigned flags =
+        (c->conn != NULL ? DNS_ANSWER_TCP : 0) | (c->ep->ndots_set ? DNS_ANSWER_NDOTS : 0);
+    ssize_t n =
+        dns_answer_local(&s->names, c->ep->id, msg, len, flags, s->rotate++, out, sizeof out);
     if (n > 0)
         dns_send(c, out, (size_t)n);
     else if (n == 0)
@@ -134,22 +136,24 @@ int dns_attach(struct dns_server *s, const char *container_id, int netns_fd, pie
     return 0;
 }
 
-int dns_set_upstreams(struct dns_server *s, const char *container_id, const char *const *addrs,
-                      size_t n, pier_err_t *err)
+int dns_configure(struct dns_server *s, const char *container_id, const struct dns_policy *p,
+                  pier_err_t *err)
 {
     struct dns_ep *ep = find_ep(s, container_id);
     if (ep == NULL)
         return pier_fail(err, ENOENT, "dns: container %s is not attached", container_id);
     struct dns_upstreams up = {0};
-    for (size_t i = 0; i < n; i++)
-        dns_add_upstream(&up, addrs[i]);
-    if (n > 0 && up.n == 0)
-        return pier_fail(err, EINVAL, "dns: no resolver address among the %zu given for %s", n,
-                         container_id);
+    for (size_t i = 0; i < p->nupstreams; i++)
+        dns_add_upstream(&up, p->upstreams[i]);
+    if (p->nupstreams > 0 && up.n == 0)
+        return pier_fail(err, EINVAL, "dns: no resolver address among the %zu given for %s",
+                         p->nupstreams, container_id);
     /* Questions already upstream keep their index into the old list:
      * they are dropped (the client asks again) rather than misdirected. */
     dns_forward_cancel(s, ep, NULL);
     ep->up = up;
+    ep->internal = p->internal;
+    ep->ndots_set = p->ndots_set;
     return 0;
 }
 

@@ -16,7 +16,13 @@
 #define DNS_UDP_MAX 4096      /* the most we answer with over UDP, whatever EDNS offers */
 #define DNS_TTL 600           /* docker's TTL for container names */
 
-enum dns_type { DNS_TYPE_A = 1, DNS_TYPE_PTR = 12, DNS_TYPE_AAAA = 28, DNS_TYPE_OPT = 41 };
+enum dns_type {
+    DNS_TYPE_A = 1,
+    DNS_TYPE_PTR = 12,
+    DNS_TYPE_MX = 15,
+    DNS_TYPE_AAAA = 28,
+    DNS_TYPE_OPT = 41,
+};
 enum { DNS_CLASS_IN = 1 };
 enum dns_rcode {
     DNS_RCODE_NOERROR = 0,

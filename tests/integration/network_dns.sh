@@ -6,12 +6,12 @@
 
 DNS_TOOLS=$TOP/tests/tools
 
-# dns_upstream [NAME]: the fake upstream on a random 127/8 address, logging
-# to $T/NAME.log (default upstream); sets UPSTREAM.
+# dns_upstream [NAME [--refuse]]: the fake upstream on a random 127/8
+# address, logging to $T/NAME.log (default upstream); sets UPSTREAM.
 dns_upstream() {
     local name=${1:-upstream}
     UPSTREAM=127.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1)).$((RANDOM % 250 + 1))
-    "$PY" "$DNS_TOOLS/dns_upstream.py" "$UPSTREAM" "$T/$name.log" >"$T/$name.out" 2>&1 &
+    "$PY" "$DNS_TOOLS/dns_upstream.py" "$UPSTREAM" "$T/$name.log" "${@:2}" >"$T/$name.out" 2>&1 &
     on_exit kill $!
     wait_for grep -q ready "$T/$name.out"
     touch "$T/$name.log"
@@ -160,6 +160,41 @@ A 198.51.100.7"
     expect_not_contains "$(cat "$T/upstream.log")" "ext-b.example" "the host's resolver"
     expect_contains "$(cat "$T/other.log")" "ext-b.example" "c2's resolver"
     expect_not_contains "$(cat "$T/other.log")" "ext-a.example" "c2's resolver"
+}
+
+test_dns_refused_tries_the_next_resolver() {
+    dns_upstream refusing --refuse
+    local refusing=$UPSTREAM
+    dns_upstream
+    printf 'nameserver %s\nnameserver %s\n' "$refusing" "$UPSTREAM" >"$T/resolv.conf"
+    dns_netns a
+    dns_netns b
+    dns_server --attach c1=@a --attach c2=@b --dns "c2=$refusing"
+    # as docker: REFUSED (or SERVFAIL) from one resolver, the next is asked
+    expect_eq "$(q a ext-r.example A)" "rcode=NOERROR tc=0 id=ok
+A 198.51.100.7"
+    expect_contains "$(cat "$T/refusing.log")" "ext-r.example" "the refusing resolver"
+    expect_contains "$(cat "$T/upstream.log")" "ext-r.example" "the next resolver"
+    # and when none is left, SERVFAIL
+    expect_eq "$(q b ext-r.example A)" "rcode=SERVFAIL tc=0 id=ok"
+}
+
+test_dns_internal_and_ndots_policies() {
+    dns_upstream
+    echo "nameserver $UPSTREAM" >"$T/resolv.conf"
+    dns_netns a
+    dns_netns b
+    dns_server --name web=10.89.5.2 --attach c1=@a --attach c2=@b --internal c1 --ndots c2
+    # a container only on internal networks asks no one outside
+    expect_eq "$(q a ext-i.example A)" "rcode=SERVFAIL tc=0 id=ok" "an outside name, internal"
+    expect_eq "$(q a web A)" "rcode=NOERROR tc=0 id=ok
+A 10.89.5.2" "a container's name, internal"
+    expect_not_contains "$(cat "$T/upstream.log")" "ext-i" "questions upstream"
+    # with ndots set, an unknown name of one label is not asked upstream
+    expect_eq "$(q b nope A)" "rcode=NOERROR tc=0 id=ok" "one label with ndots set"
+    expect_eq "$(q b nope.example A)" "rcode=NXDOMAIN tc=0 id=ok" "two labels with ndots set"
+    expect_eq "$(q a --tcp nope A)" "rcode=SERVFAIL tc=0 id=ok" "one label, internal, over TCP"
+    expect_eq "$(awk '{print $3}' "$T/upstream.log")" "nope.example" "questions upstream"
 }
 
 test_dns_servfail_when_upstream_is_silent() {

@@ -3,6 +3,7 @@
  *
  *   test-dns-server --resolv FILE [--timeout MS] [--name [ID:]NAME=IP[,IP...]]...
  *                   --attach ID=NETNS_PATH... [--dns ID=ADDR[,ADDR...]]...
+ *                   [--internal ID]... [--ndots ID]...
  *
  * A name with an ID is seen by that container only.  Prints "ready" once
  * every container is attached, then serves until SIGTERM, after which it
@@ -69,6 +70,44 @@ static int reverse(void *ctx, const char *container_id, struct in_addr addr, cha
     return -1;
 }
 
+static void die(const char *what, const char *arg) __attribute__((noreturn));
+
+/* dns_policy of the containers that have one. */
+struct policy {
+    const char *id;
+    const char *addrs[MAX_IPS];
+    struct dns_policy p;
+};
+
+static struct policy policies[MAX_ENTRIES];
+static size_t npolicies;
+
+static struct policy *policy_of(const char *id)
+{
+    for (size_t i = 0; i < npolicies; i++)
+        if (strcmp(policies[i].id, id) == 0)
+            return &policies[i];
+    if (npolicies == MAX_ENTRIES)
+        die("too many policies", id);
+    struct policy *p = &policies[npolicies++];
+    p->id = id;
+    p->p.upstreams = p->addrs;
+    return p;
+}
+
+static void add_dns(char *spec)
+{
+    char *eq = strchr(spec, '=');
+    if (eq == NULL)
+        die("expected ID=ADDR[,ADDR...]", spec);
+    *eq = '\0';
+    struct policy *p = policy_of(spec);
+    char *save = NULL;
+    for (char *a = strtok_r(eq + 1, ",", &save); a != NULL && p->p.nupstreams < MAX_IPS;
+         a = strtok_r(NULL, ",", &save))
+        p->addrs[p->p.nupstreams++] = a;
+}
+
 static void quit(struct pier_loop *loop, struct pier_watch *w, uint32_t events, void *data)
 {
     (void)w;
@@ -110,8 +149,8 @@ int main(int argc, char **argv)
 {
     const char *resolv = NULL;
     unsigned timeout = 0;
-    char *attach[MAX_ENTRIES], *dns[MAX_ENTRIES];
-    size_t nattach = 0, ndns = 0;
+    char *attach[MAX_ENTRIES];
+    size_t nattach = 0;
     for (int i = 1; i < argc; i++) {
         if (i + 1 == argc)
             die("missing value after", argv[i]);
@@ -123,8 +162,12 @@ int main(int argc, char **argv)
             add_name(argv[++i]);
         else if (strcmp(argv[i], "--attach") == 0 && nattach < MAX_ENTRIES)
             attach[nattach++] = argv[++i];
-        else if (strcmp(argv[i], "--dns") == 0 && ndns < MAX_ENTRIES)
-            dns[ndns++] = argv[++i];
+        else if (strcmp(argv[i], "--dns") == 0)
+            add_dns(argv[++i]);
+        else if (strcmp(argv[i], "--internal") == 0)
+            policy_of(argv[++i])->p.internal = true;
+        else if (strcmp(argv[i], "--ndots") == 0)
+            policy_of(argv[++i])->p.ndots_set = true;
         else
             die("unknown argument", argv[i]);
     }
@@ -149,20 +192,9 @@ int main(int argc, char **argv)
         if (dns_attach(s, attach[i], fd, &err) < 0)
             die("attach", pier_error_msg(err));
     }
-    for (size_t i = 0; i < ndns; i++) {
-        char *eq = strchr(dns[i], '=');
-        if (eq == NULL)
-            die("expected ID=ADDR[,ADDR...]", dns[i]);
-        *eq = '\0';
-        const char *addrs[MAX_IPS];
-        size_t n = 0;
-        char *save = NULL;
-        for (char *a = strtok_r(eq + 1, ",", &save); a != NULL && n < MAX_IPS;
-             a = strtok_r(NULL, ",", &save))
-            addrs[n++] = a;
-        if (dns_set_upstreams(s, dns[i], addrs, n, &err) < 0)
-            die("--dns", pier_error_msg(err));
-    }
+    for (size_t i = 0; i < npolicies; i++)
+        if (dns_configure(s, policies[i].id, &policies[i].p, &err) < 0)
+            die("configure", pier_error_msg(err));
     sigset_t term;
     sigemptyset(&term);
     sigaddset(&term, SIGTERM);

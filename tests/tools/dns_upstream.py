@@ -4,8 +4,9 @@
   a name starting "big-" gets 40 A records over TCP, and over UDP an empty
   reply with TC set;
   a name starting "ext-" gets A 198.51.100.7;
-  any other name NXDOMAIN.
-Each query is logged to LOG as "udp|tcp ID NAME".  Usage: dns_upstream.py ADDR LOG"""
+  any other name NXDOMAIN;
+with --refuse, every name REFUSED.
+Each query is logged to LOG as "udp|tcp ID NAME".  Usage: dns_upstream.py ADDR LOG [--refuse]"""
 import socket, struct, sys, threading
 
 
@@ -25,6 +26,8 @@ def answer(msg, tcp):
     if "silent" in name:
         return None
     question = msg[12:qend]
+    if REFUSE:
+        return struct.pack(">HHHHHH", qid, 0x8085 | (flags & 0x0100), 1, 0, 0, 0) + question
     rr = lambda ip: b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 60, 4) + socket.inet_aton(ip)
     rd = flags & 0x0100
     if name.startswith("big-"):
@@ -68,6 +71,7 @@ def serve_tcp(s):
 
 
 addr = sys.argv[1]
+REFUSE = sys.argv[3:] == ["--refuse"]
 u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 u.bind((addr, 53))
 t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

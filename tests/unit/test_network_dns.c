@@ -125,10 +125,10 @@ static bool read_reply(const uint8_t *r, size_t len, struct reply *out)
     return true;
 }
 
-static ssize_t ask(const uint8_t *q, size_t n, bool tcp, struct reply *r)
+static ssize_t ask(const uint8_t *q, size_t n, unsigned flags, struct reply *r)
 {
     static uint8_t out[2 * DNS_UDP_MAX];
-    ssize_t len = dns_answer_local(&names, "c1", q, n, tcp, 0, out, sizeof out);
+    ssize_t len = dns_answer_local(&names, "c1", q, n, flags, 0, out, sizeof out);
     if (len > 0 && !read_reply(out, (size_t)len, r))
         return -2;
     return len;
@@ -163,7 +163,7 @@ TEST(dns_answers_known_names)
     uint8_t q[512];
     struct reply r;
     size_t n = make_query(q, 0xbeef, "WEB", DNS_TYPE_A, 0);
-    CHECK(ask(q, n, false, &r) > 0);
+    CHECK(ask(q, n, 0, &r) > 0);
     CHECK_STR(last_container, "c1");
     CHECK_STR(last_name, "web");
     CHECK(r.id == 0xbeef && (r.flags & 0x8000) && RCODE(r) == DNS_RCODE_NOERROR);
@@ -171,29 +171,50 @@ TEST(dns_answers_known_names)
     CHECK(r.qd == 1 && r.an == 1 && r.na == 1 && r.a[0].s_addr == htonl(0x0a000002));
     /* the network-qualified form, all addresses of a name */
     n = make_query(q, 2, "web.mynet", DNS_TYPE_A, 0);
-    CHECK(ask(q, n, false, &r) > 0 && r.na == 1);
+    CHECK(ask(q, n, 0, &r) > 0 && r.na == 1);
     n = make_query(q, 3, "db", DNS_TYPE_A, 0);
-    CHECK(ask(q, n, false, &r) > 0 && r.na == 2);
+    CHECK(ask(q, n, 0, &r) > 0 && r.na == 2);
     CHECK(r.a[0].s_addr != r.a[1].s_addr);
     /* AAAA of a known name: no records, no error */
     n = make_query(q, 4, "db", DNS_TYPE_AAAA, 0);
-    CHECK(ask(q, n, false, &r) > 0 && RCODE(r) == DNS_RCODE_NOERROR && r.an == 0 && r.qd == 1);
+    CHECK(ask(q, n, 0, &r) > 0 && RCODE(r) == DNS_RCODE_NOERROR && r.an == 0 && r.qd == 1);
+    /* MX of a known name: no records, no error (an implicit MX) */
+    n = make_query(q, 4, "db", DNS_TYPE_MX, 0);
+    CHECK(ask(q, n, 0, &r) > 0 && RCODE(r) == DNS_RCODE_NOERROR && r.an == 0 && r.qd == 1);
     /* unknown names, other types, other classes: upstream */
     n = make_query(q, 5, "nope", DNS_TYPE_A, 0);
-    CHECK(ask(q, n, false, &r) == 0);
-    n = make_query(q, 6, "web", 15 /* MX */, 0);
-    CHECK(ask(q, n, false, &r) == 0);
+    CHECK(ask(q, n, 0, &r) == 0);
+    n = make_query(q, 6, "web", 16 /* TXT */, 0);
+    CHECK(ask(q, n, 0, &r) == 0);
     n = make_query(q, 7, "web", DNS_TYPE_A, 0);
     dns_put16(q + n - 2, 3 /* CH */);
-    CHECK(ask(q, n, false, &r) == 0);
+    CHECK(ask(q, n, 0, &r) == 0);
+}
+
+TEST(dns_ndots_set_keeps_single_labels)
+{
+    uint8_t q[512];
+    struct reply r;
+    /* an unknown single label: empty NOERROR instead of upstream */
+    size_t n = make_query(q, 1, "nope", DNS_TYPE_A, 0);
+    CHECK(ask(q, n, DNS_ANSWER_NDOTS, &r) > 0 && RCODE(r) == DNS_RCODE_NOERROR && r.an == 0);
+    n = make_query(q, 1, "nope", DNS_TYPE_AAAA, 0);
+    CHECK(ask(q, n, DNS_ANSWER_NDOTS, &r) > 0 && r.an == 0);
+    /* names with a dot, other types and known names as ever */
+    n = make_query(q, 1, "nope.example", DNS_TYPE_A, 0);
+    CHECK(ask(q, n, DNS_ANSWER_NDOTS, &r) == 0);
+    n = make_query(q, 1, "nope", 16, 0);
+    CHECK(ask(q, n, DNS_ANSWER_NDOTS, &r) == 0);
+    n = make_query(q, 1, "web", DNS_TYPE_A, 0);
+    CHECK(ask(q, n, DNS_ANSWER_NDOTS, &r) > 0 && r.na == 1);
 }
 
 TEST(dns_answers_per_container)
 {
     uint8_t q[512], out[2 * DNS_UDP_MAX];
     size_t n = make_query(q, 1, "secret", DNS_TYPE_A, 0);
-    CHECK(dns_answer_local(&names, "c1", q, n, false, 0, out, sizeof out) > 0);
-    CHECK(dns_answer_local(&names, "c2", q, n, false, 0, out, sizeof out) == 0);
+    CHECK(dns_answer_local(&names, "c1", q, n, 0, 0, out, sizeof out) > 0);
+    CHECK(dns_answer_local(&names, "c2", q, n, 0, 0, out, sizeof out) == 0);
     CHECK_STR(last_container, "c2");
 }
 
@@ -202,10 +223,10 @@ TEST(dns_answers_ptr)
     uint8_t q[512];
     struct reply r;
     size_t n = make_query(q, 9, "2.0.0.10.in-addr.arpa", DNS_TYPE_PTR, 0);
-    CHECK(ask(q, n, false, &r) > 0 && r.an == 1);
+    CHECK(ask(q, n, 0, &r) > 0 && r.an == 1);
     CHECK_STR(r.ptr, "web.mynet.");
     n = make_query(q, 9, "3.0.0.10.in-addr.arpa", DNS_TYPE_PTR, 0);
-    CHECK(ask(q, n, false, &r) == 0);
+    CHECK(ask(q, n, 0, &r) == 0);
 
     struct in_addr a;
     CHECK(dns_ptr_addr("4.3.2.1.in-addr.arpa", &a) && a.s_addr == htonl(0x01020304));
@@ -224,15 +245,15 @@ TEST(dns_answers_truncate)
     struct reply r;
     /* 40 addresses do not fit in 512 bytes: as many as fit, and TC */
     size_t n = make_query(q, 1, "many", DNS_TYPE_A, 0);
-    ssize_t len = ask(q, n, false, &r);
+    ssize_t len = ask(q, n, 0, &r);
     CHECK(len > 0 && len <= 512);
     CHECK(TC(r) && r.an == r.na && r.na > 20 && r.na < 40);
     /* a client that takes more over EDNS gets all, and an OPT record */
     n = make_query(q, 1, "many", DNS_TYPE_A, 4096);
-    CHECK(ask(q, n, false, &r) > 512 && !TC(r) && r.na == 40 && r.ar == 1);
+    CHECK(ask(q, n, 0, &r) > 512 && !TC(r) && r.na == 40 && r.ar == 1);
     /* so does one over TCP */
     n = make_query(q, 1, "many", DNS_TYPE_A, 0);
-    CHECK(ask(q, n, true, &r) > 512 && !TC(r) && r.na == 40 && r.ar == 0);
+    CHECK(ask(q, n, DNS_ANSWER_TCP, &r) > 512 && !TC(r) && r.na == 40 && r.ar == 0);
 }
 
 TEST(dns_rotates_addresses)
@@ -240,9 +261,9 @@ TEST(dns_rotates_addresses)
     uint8_t q[512], out[2 * DNS_UDP_MAX];
     struct reply r1, r2;
     size_t n = make_query(q, 1, "db", DNS_TYPE_A, 0);
-    ssize_t l1 = dns_answer_local(&names, "c1", q, n, false, 0, out, sizeof out);
+    ssize_t l1 = dns_answer_local(&names, "c1", q, n, 0, 0, out, sizeof out);
     CHECK(l1 > 0 && read_reply(out, (size_t)l1, &r1));
-    ssize_t l2 = dns_answer_local(&names, "c1", q, n, false, 1, out, sizeof out);
+    ssize_t l2 = dns_answer_local(&names, "c1", q, n, 0, 1, out, sizeof out);
     CHECK(l2 > 0 && read_reply(out, (size_t)l2, &r2));
     CHECK(r1.a[0].s_addr == r2.a[1].s_addr && r1.a[1].s_addr == r2.a[0].s_addr);
 }
@@ -253,37 +274,37 @@ TEST(dns_malformed_queries)
     struct reply r;
     size_t n = make_query(q, 0x4242, "web", DNS_TYPE_A, 0);
     /* too short to answer, or a response: silence */
-    CHECK(ask(q, 11, false, &r) == -1);
-    CHECK(ask(q, 0, false, &r) == -1);
+    CHECK(ask(q, 11, 0, &r) == -1);
+    CHECK(ask(q, 0, 0, &r) == -1);
     q[2] |= 0x80;
-    CHECK(ask(q, n, false, &r) == -1);
+    CHECK(ask(q, n, 0, &r) == -1);
     q[2] &= 0x7f;
     /* the question cut short: FORMERR with the ID and no question */
-    CHECK(ask(q, n - 1, false, &r) > 0 && RCODE(r) == DNS_RCODE_FORMERR && r.id == 0x4242);
+    CHECK(ask(q, n - 1, 0, &r) > 0 && RCODE(r) == DNS_RCODE_FORMERR && r.id == 0x4242);
     CHECK(r.qd == 0 && r.an == 0);
-    CHECK(ask(q, 13, false, &r) > 0 && RCODE(r) == DNS_RCODE_FORMERR);
+    CHECK(ask(q, 13, 0, &r) > 0 && RCODE(r) == DNS_RCODE_FORMERR);
     /* two questions */
     dns_put16(q + 4, 2);
-    CHECK(ask(q, n, false, &r) > 0 && RCODE(r) == DNS_RCODE_FORMERR);
+    CHECK(ask(q, n, 0, &r) > 0 && RCODE(r) == DNS_RCODE_FORMERR);
     dns_put16(q + 4, 1);
     /* a label running past the end */
     q[12] = 60;
-    CHECK(ask(q, n, false, &r) > 0 && RCODE(r) == DNS_RCODE_FORMERR);
+    CHECK(ask(q, n, 0, &r) > 0 && RCODE(r) == DNS_RCODE_FORMERR);
     /* a compression pointer in the question, even to itself */
     q[12] = 0xc0;
     q[13] = 12;
-    CHECK(ask(q, n, false, &r) > 0 && RCODE(r) == DNS_RCODE_FORMERR);
+    CHECK(ask(q, n, 0, &r) > 0 && RCODE(r) == DNS_RCODE_FORMERR);
     /* the obsolete extended label types */
     q[12] = 0x41;
-    CHECK(ask(q, n, false, &r) > 0 && RCODE(r) == DNS_RCODE_FORMERR);
+    CHECK(ask(q, n, 0, &r) > 0 && RCODE(r) == DNS_RCODE_FORMERR);
     /* an opcode other than QUERY */
     n = make_query(q, 7, "web", DNS_TYPE_A, 0);
     q[2] |= 2 << 3;
-    CHECK(ask(q, n, false, &r) > 0 && RCODE(r) == DNS_RCODE_NOTIMP && r.id == 7);
+    CHECK(ask(q, n, 0, &r) > 0 && RCODE(r) == DNS_RCODE_NOTIMP && r.id == 7);
     /* records counted but missing */
     n = make_query(q, 8, "web", DNS_TYPE_A, 0);
     dns_put16(q + 10, 3);
-    CHECK(ask(q, n, false, &r) > 0 && RCODE(r) == DNS_RCODE_FORMERR);
+    CHECK(ask(q, n, 0, &r) > 0 && RCODE(r) == DNS_RCODE_FORMERR);
 }
 
 TEST(dns_malformed_names)
@@ -301,16 +322,16 @@ TEST(dns_malformed_names)
     memcpy(name + t, "ab", 3);
     size_t n = make_query(q, 1, name, DNS_TYPE_A, 0);
     CHECK(n - 16 == 256);
-    CHECK(ask(q, n, false, &r) > 0 && RCODE(r) == DNS_RCODE_FORMERR);
+    CHECK(ask(q, n, 0, &r) > 0 && RCODE(r) == DNS_RCODE_FORMERR);
     /* 255 is fine */
     name[t + 1] = '\0';
     n = make_query(q, 1, name, DNS_TYPE_A, 0);
-    CHECK(ask(q, n, false, &r) == 0);
+    CHECK(ask(q, n, 0, &r) == 0);
     /* a label of 64 */
     memset(name, 'x', 64);
     name[64] = '\0';
     n = make_query(q, 1, name, DNS_TYPE_A, 0);
-    CHECK(ask(q, n, false, &r) > 0 && RCODE(r) == DNS_RCODE_FORMERR);
+    CHECK(ask(q, n, 0, &r) > 0 && RCODE(r) == DNS_RCODE_FORMERR);
 }
 
 TEST(dns_compression_in_records)
@@ -330,23 +351,23 @@ TEST(dns_compression_in_records)
     dns_put16(q + n + 8, 4);
     memset(q + n + 10, 1, 4);
     n += 14;
-    CHECK(ask(q, n, false, &r) > 0 && RCODE(r) == DNS_RCODE_NOERROR && r.na == 1);
+    CHECK(ask(q, n, 0, &r) > 0 && RCODE(r) == DNS_RCODE_NOERROR && r.na == 1);
     q[rr + 1] = (uint8_t)rr;
-    CHECK(ask(q, n, false, &r) > 0 && RCODE(r) == DNS_RCODE_FORMERR);
+    CHECK(ask(q, n, 0, &r) > 0 && RCODE(r) == DNS_RCODE_FORMERR);
     /* two pointers to each other */
     q[rr] = 0xc0;
     q[rr + 1] = (uint8_t)(rr + 2);
     q[rr + 2] = 0xc0;
     q[rr + 3] = (uint8_t)rr;
-    CHECK(ask(q, n, false, &r) > 0 && RCODE(r) == DNS_RCODE_FORMERR);
+    CHECK(ask(q, n, 0, &r) > 0 && RCODE(r) == DNS_RCODE_FORMERR);
     /* a pointer past the end */
     q[rr] = 0xc0;
     q[rr + 1] = 0xff;
-    CHECK(ask(q, n, false, &r) > 0 && RCODE(r) == DNS_RCODE_FORMERR);
+    CHECK(ask(q, n, 0, &r) > 0 && RCODE(r) == DNS_RCODE_FORMERR);
     /* rdata longer than the message */
     q[rr + 1] = 12;
     dns_put16(q + rr + 10, 5);
-    CHECK(ask(q, n, false, &r) > 0 && RCODE(r) == DNS_RCODE_FORMERR);
+    CHECK(ask(q, n, 0, &r) > 0 && RCODE(r) == DNS_RCODE_FORMERR);
 }
 
 TEST(dns_reply_matching)
