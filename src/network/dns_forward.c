@@ -147,13 +147,13 @@ static void free_fwd(struct dns_fwd *f)
     free(f);
 }
 
-static void servfail(struct dns_client *c, const uint8_t *msg, size_t len)
+static void fail_query(struct dns_client *c, const uint8_t *msg, size_t len, enum dns_rcode rcode)
 {
     struct dns_query q;
-    enum dns_rcode rcode;
+    enum dns_rcode parse_rcode;
     uint8_t out[DNS_UDP_MIN];
-    bool parsed = dns_parse_query(msg, len, &q, &rcode) == DNS_QUERY;
-    size_t n = dns_error_reply(msg, len, parsed ? &q : NULL, DNS_RCODE_SERVFAIL, out, sizeof out);
+    bool parsed = dns_parse_query(msg, len, &q, &parse_rcode) == DNS_QUERY;
+    size_t n = dns_error_reply(msg, len, parsed ? &q : NULL, rcode, out, sizeof out);
     dns_send(c, out, n);
 }
 
@@ -164,7 +164,7 @@ static void give_up(struct dns_fwd *f)
     uint8_t *query = steal_pointer(&f->query);
     size_t qlen = f->qlen;
     free_fwd(f);
-    servfail(&c, query, qlen);
+    fail_query(&c, query, qlen, DNS_RCODE_SERVFAIL);
     free(query);
 }
 
@@ -333,9 +333,14 @@ static void expire(struct pier_loop *loop, struct pier_watch *w, uint32_t events
 void dns_forward(struct dns_client *c, const uint8_t *msg, size_t len)
 {
     struct dns_server *s = c->ep->s;
-    if (c->ep->internal || upstreams_of(c)->n == 0 || s->nfwd >= DNS_MAX_FORWARDS ||
-        len < DNS_HEADER_LEN) {
-        servfail(c, msg, len);
+    /* As docker: SERVFAIL when there is no one to ask, REFUSED when too
+     * many questions are upstream already. */
+    if (c->ep->internal || upstreams_of(c)->n == 0 || len < DNS_HEADER_LEN) {
+        fail_query(c, msg, len, DNS_RCODE_SERVFAIL);
+        return;
+    }
+    if (s->nfwd >= DNS_MAX_FORWARDS) {
+        fail_query(c, msg, len, DNS_RCODE_REFUSED);
         return;
     }
     struct dns_fwd *f = calloc(1, sizeof *f);
@@ -343,7 +348,7 @@ void dns_forward(struct dns_client *c, const uint8_t *msg, size_t len)
     if (f == NULL || query == NULL) {
         free(f);
         free(query);
-        servfail(c, msg, len);
+        fail_query(c, msg, len, DNS_RCODE_SERVFAIL);
         return;
     }
     memcpy(query, msg, len);

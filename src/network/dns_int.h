@@ -12,7 +12,7 @@
 #include "dns_wire.h"
 
 #define DNS_MAX_UPSTREAMS 3    /* as glibc's MAXNS */
-#define DNS_MAX_FORWARDS 512   /* questions upstream at once; each holds a socket */
+#define DNS_MAX_FORWARDS 256   /* questions upstream at once; each holds a socket */
 #define DNS_MAX_CONNS 8        /* TCP connections per container; the oldest goes first */
 #define DNS_MAX_ADDRS 256      /* addresses of one name in an answer */
 #define DNS_TCP_MSG_MAX 65535  /* a message's length over TCP: two bytes */

@@ -212,6 +212,25 @@ test_dns_servfail_when_upstream_is_silent() {
     # the server still forwards what the upstream answers
     expect_eq "$(q a ext-after.example A)" "rcode=NOERROR tc=0 id=ok
 A 198.51.100.7"
+    # At most 256 questions wait upstream (each holds a socket): more are
+    # REFUSED at once, as docker does past its limit.
+    local counts
+    counts=$(ip netns exec "${TEST_PREFIX}a" "$PY" -c '
+import socket, struct, collections, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, 33, 4 << 20)  # SO_RCVBUFFORCE
+s.settimeout(5)
+q = b"\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x0bsilent-many\x07example\x00\x00\x01\x00\x01"
+for i in range(300):
+    s.sendto(struct.pack(">H", i) + q, ("127.0.0.11", 53))
+    if i % 20 == 19:
+        time.sleep(0.005)  # paced, so that none is dropped on the way
+rcodes = collections.Counter()
+for i in range(300):
+    rcodes[s.recv(512)[3] & 15] += 1
+print(rcodes[5], rcodes[2])
+')
+    expect_eq "$counts" "44 256" "REFUSED and SERVFAIL replies to 300 questions at once"
     # stopped with a question upstream and a TCP client connected
     q a silent.example A >"$T/pending" &
     on_exit kill $!
