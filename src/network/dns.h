@@ -53,6 +53,9 @@ void dns_server_set_timeout(struct dns_server *s, unsigned ms);
  * listen on 127.0.0.11:53 there, UDP and TCP.  The fd is only used during
  * the call.  Fails if container_id is already attached. */
 int dns_attach(struct dns_server *s, const char *container_id, int netns_fd, pier_err_t *err);
+/* Stop serving container_id (nothing when it is not attached). */
+void dns_detach(struct dns_server *s, const char *container_id);
+
 /* What docker sets per container for its resolver. */
 struct dns_policy {
     /* The resolvers its questions go to instead of the host's: docker's
@@ -77,8 +80,6 @@ struct dns_policy {
  * client asks again. */
 int dns_configure(struct dns_server *s, const char *container_id, const struct dns_policy *p,
                   pier_err_t *err);
-/* Stop serving container_id (nothing when it is not attached). */
-void dns_detach(struct dns_server *s, const char *container_id);
 
 /* The address docker's containers have in their resolv.conf. */
 #define DNS_SERVER_ADDR "127.0.0.11"

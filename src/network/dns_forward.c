@@ -236,8 +236,9 @@ static void tcp_ready(struct dns_fwd *f, uint32_t events)
         uint8_t prefix[2];
         dns_put16(prefix, (uint16_t)f->qlen);
         while (f->sent < total) {
-            ssize_t n = f->sent < 2 ? write(f->fd, prefix + f->sent, 2 - f->sent)
-                                    : write(f->fd, f->query + f->sent - 2, total - f->sent);
+            ssize_t n = f->sent < 2
+                            ? send(f->fd, prefix + f->sent, 2 - f->sent, MSG_NOSIGNAL)
+                            : send(f->fd, f->query + f->sent - 2, total - f->sent, MSG_NOSIGNAL);
             if (n < 0 && (errno == EAGAIN || errno == EINTR))
                 return;
             if (n < 0) {

@@ -11,8 +11,9 @@
 #include "../lib/cleanup.h"
 
 #define DNS_DEFAULT_TIMEOUT_MS 5000
-#define DNS_UDP_BATCH                                                                              \
-    64 /* datagrams read in one wake-up, so that one container cannot starve others */
+/* Datagrams read in one wake-up, so that one container cannot starve the
+ * others. */
+#define DNS_UDP_BATCH 64
 
 int dns_server_new(struct pier_loop *loop, const char *resolv_conf, const struct dns_names *names,
                    struct dns_server **out, pier_err_t *err)

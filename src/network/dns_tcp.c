@@ -1,5 +1,6 @@
 /* Questions over TCP (RFC 7766): each message after its two-byte length,
- * several on one connection, replies in the order they are ready.  A
+ * several on one connection, replies in the order they are ready.  Sends
+ * are MSG_NOSIGNAL: a client gone must not raise SIGPIPE in pierd.  A
  * container keeps at most DNS_MAX_CONNS connections: a new one closes its
  * oldest, which bounds what an idle or hostile client holds without a
  * timer per connection. */
@@ -8,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -38,7 +40,7 @@ void dns_conn_close(struct dns_conn *c)
 static int flush(struct dns_conn *c)
 {
     while (c->out.len > 0) {
-        ssize_t n = write(c->fd, c->out.data, c->out.len);
+        ssize_t n = send(c->fd, c->out.data, c->out.len, MSG_NOSIGNAL);
         if (n < 0)
             return errno == EAGAIN || errno == EINTR ? 0 : -1;
         buf_consume(&c->out, (size_t)n);
@@ -59,7 +61,8 @@ void dns_conn_send(struct dns_conn *c, const uint8_t *msg, size_t len)
     dns_put16(prefix, (uint16_t)len);
     if (c->out.len == 0) {
         struct iovec iov[2] = {{prefix, 2}, {(void *)msg, len}};
-        ssize_t n = writev(c->fd, iov, 2);
+        struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
+        ssize_t n = sendmsg(c->fd, &mh, MSG_NOSIGNAL);
         if (n < 0 && errno != EAGAIN && errno != EINTR) {
             dns_conn_close(c);
             return;
