@@ -52,7 +52,7 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 PROGS := $(BUILD)/pier-runtime $(if $(API_SRC),$(BUILD)/pierd) $(if $(SHIM_SRC),$(BUILD)/pier-shim) \
          $(if $(CLI_SRC),$(BUILD)/pier) $(if $(INIT_SRC),$(BUILD)/pier-init)
 
-all: $(PROGS) $(BUILD)/unit-tests
+all: $(PROGS) $(BUILD)/unit-tests $(BUILD)/test-dns-server
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -104,6 +104,11 @@ $(BUILD)/unit-tests: $(call obj,$(UNIT_SRC)) $(if $(CLI_SRC),$(BUILD)/libpier-cl
                      $(BUILD)/libpier-engine.a $(BUILD)/libpier-runtime.a $(BUILD)/libpier.a
 	@echo "  LD $@"; $(CC) $(CFLAGS) $(SAN) -o $@ $^ $(RT_LIBS) $(DAEMON_LIBS)
 
+# pierd's DNS server on a loop of its own, for tests/integration/network_dns.sh.
+$(BUILD)/test-dns-server: $(call obj,tests/tools/dns_server_main.c) $(BUILD)/libpier-engine.a \
+                          $(BUILD)/libpier.a
+	@echo "  LD $@"; $(CC) $(CFLAGS) $(SAN) -o $@ $^ $(DAEMON_LIBS)
+
 # Sanitizers need the dynamic loader, so the asan build is not static.
 asan:
 	$(MAKE) BUILD=build/asan STATIC= CFLAGS="-O1 -g" \
@@ -126,7 +131,7 @@ install: $(PROGS)
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
 
-FORMAT_SRC = $(shell find src tests/unit fuzz bench -name '*.[ch]')
+FORMAT_SRC = $(shell find src tests/unit tests/tools fuzz bench -name '*.[ch]')
 format:
 	clang-format -i $(FORMAT_SRC)
 format-check:
