@@ -39,24 +39,27 @@ struct opts {
 
 static void usage(FILE *f)
 {
-    fprintf(f, "Usage: pierd [OPTIONS]\n\n"
-               "The pier daemon: the Docker Engine API on a unix socket.\n\n"
-               "Options:\n"
-               "      --data-root string   Root of persistent state (default \"/var/lib/pier\")\n"
-               "      --exec-root string   Root of runtime state (default \"/run/pier\")\n"
-               "  -H, --host string        Socket to listen on (default "
-               "\"unix:///run/pier/pier.sock\")\n"
-               "      --cgroup-parent string  Parent cgroup of the containers (default "
-               "\"/pier\")\n"
-               "  -G, --group string       Group that may use the socket (default: root only)\n"
-               "  -p, --pidfile string     Where to write the daemon's pid (default "
-               "EXEC-ROOT/pierd.pid)\n"
-               "  -l, --log-level string   debug, info, warn, error or fatal (default \"info\")\n"
-               "  -D, --debug              Same as --log-level debug\n"
-               "      --shim string        pier-shim to run (default: beside pierd)\n"
-               "      --insecure-registry string  A registry (HOST[:PORT]) to pull from over plain "
-               "http; repeatable (loopback ones always are)\n"
-               "  -v, --version            Print the version and exit\n");
+    fprintf(f,
+            "Usage: pierd [OPTIONS]\n\n"
+            "The pier daemon: the Docker Engine API on a unix socket.\n\n"
+            "Options:\n"
+            "      --data-root string   Root of persistent state (default \"/var/lib/pier\")\n"
+            "      --exec-root string   Root of runtime state (default \"/run/pier\")\n"
+            "  -H, --host string        Socket to listen on (default "
+            "\"unix:///run/pier/pier.sock\")\n"
+            "      --cgroup-parent string  Parent cgroup of the containers (default "
+            "\"/pier\")\n"
+            "  -G, --group string       Group that may use the socket (default: root only)\n"
+            "  -p, --pidfile string     Where to write the daemon's pid (default "
+            "EXEC-ROOT/pierd.pid)\n"
+            "  -l, --log-level string   debug, info, warn, error or fatal (default \"info\")\n"
+            "  -D, --debug              Same as --log-level debug\n"
+            "      --shim string        pier-shim to run (default: beside pierd)\n"
+            "      --insecure-registry string  A registry (HOST[:PORT]) whose certificate is not "
+            "verified (https, else plain http); repeatable (loopback ones always are)\n"
+            "      --registry-certs-dir string  CA certificates of registries, as "
+            "DIR/HOST[:PORT]/*.crt (default \"/etc/docker/certs.d\")\n"
+            "  -v, --version            Print the version and exit\n");
 }
 
 static int parse(int argc, char **argv, struct opts *o)
@@ -71,6 +74,7 @@ static int parse(int argc, char **argv, struct opts *o)
                                           {"debug", no_argument, NULL, 'D'},
                                           {"shim", required_argument, NULL, 's'},
                                           {"insecure-registry", required_argument, NULL, 'I'},
+                                          {"registry-certs-dir", required_argument, NULL, 'C'},
                                           {"help", no_argument, NULL, 'h'},
                                           {"version", no_argument, NULL, 'v'},
                                           {NULL, 0, NULL, 0}};
@@ -111,9 +115,11 @@ static int parse(int argc, char **argv, struct opts *o)
         case 'c':
             o->cgroup_parent = optarg;
             break;
-        case 'I': {
+        case 'I':
+        case 'C': {
             pier_err_t err = NULL;
-            if (img_pull_insecure_add(optarg, &err) < 0) {
+            if ((ch == 'I' ? img_pull_insecure_add(optarg, &err)
+                           : img_registry_certs_dir(optarg, &err)) < 0) {
                 fprintf(stderr, "pierd: %s\n", pier_error_msg(err));
                 pier_error_free(&err);
                 return 2;

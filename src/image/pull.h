@@ -41,6 +41,9 @@ int img_pull(struct img_store *s, const struct img_pull_opts *o, struct img_pull
 /* A registry ("HOST[:PORT]", or HOST for any port) to reach over plain
  * http, as pierd's --insecure-registry names them; before any pull. */
 int img_pull_insecure_add(const char *host, pier_err_t *err);
+/* Where the CA certificates of registries are, as docker's certs.d
+ * (the *.crt files of <dir>/<HOST[:PORT]>; default /etc/docker/certs.d). */
+int img_registry_certs_dir(const char *dir, pier_err_t *err);
 
 /* docker login's check (POST /auth): whether the registry server
  * ("HOST[:PORT]", a URL, or "" for Docker Hub) takes these credentials.

@@ -11,12 +11,16 @@
  * another host when a blob redirects to a CDN. */
 #include <arpa/inet.h>
 #include <curl/curl.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "../lib/buf.h"
 #include "../lib/cleanup.h"
@@ -47,6 +51,78 @@ int img_pull_insecure_add(const char *host, pier_err_t *err)
         return pier_error(err, ENOMEM, "insecure registry");
     ninsecure++;
     return 0;
+}
+
+/* ---- TLS: docker's certs.d, and insecure registries over https ---- */
+
+static char *certs_dir;
+
+int img_registry_certs_dir(const char *dir, pier_err_t *err)
+{
+    if (*dir != '/')
+        return pier_fail(err, EINVAL, "registry certificates `%s`: not an absolute path", dir);
+    free(certs_dir);
+    certs_dir = strdup(dir);
+    return certs_dir ? 0 : pier_error(err, ENOMEM, "registry certificates");
+}
+
+/* The CA certificates that certs.d holds for host ("HOST[:PORT]"): every
+ * *.crt of <dir>/<host>/, joined; none when there is no such directory. */
+static int load_cas(const char *host, struct buf *out, pier_err_t *err)
+{
+    if (host[0] == '.' || strchr(host, '/') != NULL)
+        return 0;
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", certs_dir ? certs_dir : "/etc/docker/certs.d", host);
+    cleanup_close int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return errno == ENOENT || errno == ENOTDIR ? 0 : pier_error(err, errno, "open `%s`", path);
+    DIR *d = fdopendir(dup(dfd));
+    if (d == NULL)
+        return pier_error(err, errno, "open `%s`", path);
+    int ret = 0;
+    struct dirent *de;
+    while (ret == 0 && (de = readdir(d)) != NULL) {
+        size_t n = strlen(de->d_name);
+        if (n < 5 || strcmp(de->d_name + n - 4, ".crt") != 0)
+            continue;
+        cleanup_free char *pem = NULL;
+        size_t len = 0;
+        if (pier_read_file_at(dfd, de->d_name, 1 << 20, &pem, &len, err) < 0)
+            ret = pier_error_wrap(err, "registry certificates `%s`", path);
+        else
+            buf_printf(out, "%.*s\n", (int)len, pem);
+    }
+    closedir(d);
+    if (ret == 0 && out->failed)
+        ret = pier_error(err, ENOMEM, "registry certificates");
+    return ret;
+}
+
+/* Insecure hosts that answered over plain http, so that the next client
+ * does not try https with them first. */
+#define MAX_PLAIN 32
+static pthread_mutex_t plain_lock = PTHREAD_MUTEX_INITIALIZER;
+static char plain[MAX_PLAIN][IMG_NAME_MAX + 1];
+static size_t nplain;
+
+static bool plain_known(const char *host)
+{
+    pthread_mutex_lock(&plain_lock);
+    bool yes = false;
+    for (size_t i = 0; i < nplain && !yes; i++)
+        yes = strcmp(plain[i], host) == 0;
+    pthread_mutex_unlock(&plain_lock);
+    return yes;
+}
+
+static void plain_remember(const char *host)
+{
+    if (plain_known(host))
+        return;
+    pthread_mutex_lock(&plain_lock);
+    snprintf(plain[nplain++ % MAX_PLAIN], sizeof plain[0], "%s", host);
+    pthread_mutex_unlock(&plain_lock);
 }
 
 /* The host without its port: "[::1]:5000" is "::1". */
@@ -205,12 +281,34 @@ static int first_challenge(struct reg_client *c, const char *url, const struct r
     return c->token ? 0 : pier_error(err, ENOMEM, "token");
 }
 
-static int probe(struct reg_client *c, pier_err_t *err)
+/* The /v2/ probe.  An insecure registry is asked over https first (its
+ * certificate not verified), then over plain http when https fails, as
+ * docker does; one that answered over http is asked so from then on. */
+static int probe_v2(struct reg_client *c, enum auth_use auth, struct resp *r, pier_err_t *err)
 {
     char url[sizeof c->base + 8];
     snprintf(url, sizeof url, "%s/v2/", c->base);
+    if (reg_perform(c, c->h, url, NULL, auth, NULL, r, err) == 0)
+        return 0;
+    if (!c->insecure || strncmp(c->base, "https://", 8) != 0 || (*err)->errnum == ECANCELED)
+        return -1;
+    pier_error_free(err);
+    char host[sizeof c->base];
+    snprintf(host, sizeof host, "%s", c->base + 8);
+    snprintf(c->base, sizeof c->base, "http://%s", host);
+    snprintf(url, sizeof url, "%s/v2/", c->base);
+    if (reg_perform(c, c->h, url, NULL, auth, NULL, r, err) < 0)
+        return -1;
+    plain_remember(host);
+    return 0;
+}
+
+static int probe(struct reg_client *c, pier_err_t *err)
+{
+    char url[sizeof c->base + 8];
     struct resp r = {.fd = -1, .limit = REG_ERROR_MAX};
-    int ret = reg_perform(c, c->h, url, NULL, AUTH_NONE, NULL, &r, err);
+    int ret = probe_v2(c, AUTH_NONE, &r, err);
+    snprintf(url, sizeof url, "%s/v2/", c->base);
     if (ret == 0 && r.status == 401) {
         ret = first_challenge(c, url, &r, err);
     } else if (ret == 0 && r.status >= 500) {
@@ -251,6 +349,7 @@ void reg_client_free(struct reg_client *c)
         return;
     if (c->h)
         curl_easy_cleanup(c->h);
+    buf_free(&c->cas);
     reg_creds_free(&c->creds);
     free(c->token);
     pthread_mutex_destroy(&c->lock);
@@ -271,8 +370,13 @@ static int client_new(const struct img_ref *ref, const struct reg_creds *creds,
     c->ref = *ref;
     c->cancel = cancel;
     const char *host = strcmp(ref->domain, DOCKER_HUB) == 0 ? DOCKER_HUB_HOST : ref->domain;
-    snprintf(c->base, sizeof c->base, "%s://%s", reg_host_insecure(host) ? "http" : "https", host);
-    if (dup_creds(creds, &c->creds, err) < 0 || (c->h = curl_easy_init()) == NULL) {
+    c->cas = (struct buf)BUF_INIT;
+    c->insecure = reg_host_insecure(host);
+    snprintf(c->base, sizeof c->base, "%s://%s",
+             c->insecure && plain_known(host) ? "http" : "https", host);
+    /* docker reads certs.d for the registries it verifies only */
+    if ((!c->insecure && load_cas(host, &c->cas, err) < 0) ||
+        dup_creds(creds, &c->creds, err) < 0 || (c->h = curl_easy_init()) == NULL) {
         if (c->h == NULL)
             pier_error(err, ENOMEM, "libcurl");
         reg_client_free(c);
@@ -333,9 +437,9 @@ int img_registry_login(const char *server, const char *username, const char *pas
     if (client_new(&ref, &creds, NULL, &c, err) < 0)
         return -1;
     char url[sizeof c->base + 8];
-    snprintf(url, sizeof url, "%s/v2/", c->base);
     struct resp r = {.fd = -1, .limit = REG_ERROR_MAX};
-    int ret = reg_perform(c, c->h, url, NULL, AUTH_NONE, NULL, &r, err);
+    int ret = probe_v2(c, AUTH_NONE, &r, err);
+    snprintf(url, sizeof url, "%s/v2/", c->base);
     if (ret == 0 && r.status == 401) {
         ret = first_challenge(c, url, &r, err);
         if (ret == 0)

@@ -17,6 +17,8 @@ struct reg_client {
     struct reg_creds creds;
     const atomic_bool *cancel;
     bool push;            /* tokens ask for repository:<path>:pull,push */
+    bool insecure;        /* https unverified, else plain http (--insecure-registry, loopback) */
+    struct buf cas;       /* PEM CA certificates from certs.d: the only ones trusted */
     CURL *h;              /* the opening thread's requests: probe, tokens, manifests, config */
     pthread_mutex_t lock; /* guards what follows: downloads renew tokens too */
     enum reg_scheme scheme;

@@ -16,34 +16,48 @@ registry_stop() {
     REG_PID=
 }
 
-# registry_start [htpasswd FILE]: a registry of the test's own; REG is
-# 127.0.0.1:PORT, REG_DATA its storage.
+# registry_start [htpasswd FILE] [tls CERT KEY]: a registry of the test's
+# own; REG is ADDR:PORT (REG_ADDR, default 127.0.0.1, on a free port), REG_DATA
+# its storage.  REG_WRAP (e.g. "ip netns exec NS") runs it elsewhere.
 registry_start() {
     [ -x "$REGISTRY" ] || fail "$REGISTRY is missing (apt-get install docker-registry)"
-    local port
+    local port htpasswd= cert= key= scheme=http
+    while [ $# -gt 0 ]; do
+        case $1 in
+        htpasswd) htpasswd=$2 && shift 2 ;;
+        tls) cert=$2 key=$3 scheme=https && shift 3 ;;
+        *) fail "registry_start: unknown argument $1" ;;
+        esac
+    done
     port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-    REG=127.0.0.1:$port
+    REG=${REG_ADDR:-127.0.0.1}:$port
     REG_DATA=$T/registry/data
     mkdir -p "$REG_DATA"
     {
         echo "version: 0.1"
         echo "log: {level: warn}"
         echo "storage: {filesystem: {rootdirectory: $REG_DATA}}"
-        echo "http: {addr: \"$REG\"}"
-        if [ "${1:-}" = htpasswd ]; then
-            echo "auth: {htpasswd: {realm: pier-test, path: $2}}"
+        if [ -n "$cert" ]; then
+            echo "http: {addr: \"$REG\", tls: {certificate: $cert, key: $key}}"
+        else
+            echo "http: {addr: \"$REG\"}"
+        fi
+        if [ -n "$htpasswd" ]; then
+            echo "auth: {htpasswd: {realm: pier-test, path: $htpasswd}}"
         fi
     } >"$T/registry/config.yml"
-    "$REGISTRY" serve "$T/registry/config.yml" >>"$T/registry.log" 2>&1 &
+    # shellcheck disable=SC2086
+    ${REG_WRAP:-} "$REGISTRY" serve "$T/registry/config.yml" >>"$T/registry.log" 2>&1 &
     REG_PID=$!
     on_exit registry_stop
     local i
     for i in $(seq 1 200); do
-        "$PY" -c 'import sys, urllib.request, urllib.error
+        "$PY" -c 'import ssl, sys, urllib.request, urllib.error
 try:
-    urllib.request.urlopen("http://%s/v2/" % sys.argv[1], timeout=1)
+    urllib.request.urlopen("%s://%s/v2/" % (sys.argv[2], sys.argv[1]), timeout=1,
+                           context=ssl._create_unverified_context())
 except urllib.error.HTTPError:
-    pass' "$REG" 2>/dev/null && return 0
+    pass' "$REG" "$scheme" 2>/dev/null && return 0
         kill -0 "$REG_PID" 2>/dev/null || break
         sleep 0.05
     done
