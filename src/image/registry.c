@@ -160,11 +160,21 @@ bool reg_host_insecure(const char *host)
 static int fetch_token(struct reg_client *c, CURL *h, const struct reg_challenge *ch,
                        pier_err_t *err)
 {
-    char scope[IMG_NAME_MAX + 32] = "";
-    /* a login asks for no scope: only whether the credentials are good */
+    /* Our repository's scope (a login asks for none: only whether the
+     * credentials are good), and what else the challenge asks for: a
+     * mount's source repository. */
+    char scope[IMG_NAME_MAX + 32 + sizeof ch->scope] = "";
     if (c->ref.path[0])
         snprintf(scope, sizeof scope, "repository:%s:%s", c->ref.path,
                  c->push ? "pull,push" : "pull");
+    size_t ours = strlen(scope);
+    for (const char *p = ch->scope; *p;) {
+        size_t n = strcspn(p, " ");
+        if (n > 0 && (n != ours || strncmp(p, scope, n) != 0) && ours + n + 2 < sizeof scope)
+            snprintf(scope + strlen(scope), sizeof scope - strlen(scope), "%s%.*s",
+                     scope[0] ? " " : "", (int)n, p);
+        p += n + (p[n] == ' ');
+    }
     cleanup_free char *e_scope = curl_easy_escape(h, scope, 0);
     cleanup_free char *e_service = curl_easy_escape(h, ch->service, 0);
     if (e_scope == NULL || e_service == NULL)
@@ -184,10 +194,16 @@ static int fetch_token(struct reg_client *c, CURL *h, const struct reg_challenge
                    e_service, e_scope, e_tok);
         post = form.data;
     } else {
+        /* a GET names each scope in a parameter of its own */
         const char *sep = strchr(ch->realm, '?') ? "&" : "?";
-        if (scope[0]) {
-            buf_printf(&url, "%sscope=%s", sep, e_scope);
+        for (const char *p = scope; *p;) {
+            size_t n = strcspn(p, " ");
+            cleanup_free char *e = curl_easy_escape(h, p, (int)n);
+            if (e == NULL)
+                return pier_error(err, ENOMEM, "token");
+            buf_printf(&url, "%sscope=%s", sep, e);
             sep = "&";
+            p += n + (p[n] == ' ');
         }
         if (ch->service[0])
             buf_printf(&url, "%sservice=%s", sep, e_service);

@@ -132,3 +132,44 @@ test_push_mounts_pulled_layers() {
     expect_eq "$(cat "$T/unpacked/etc/one")" one
     cmp "$T/unpacked/bin/busybox" "$root/bin/busybox" || fail "bin/busybox differs"
 }
+
+token_server_stop() {
+    [ -n "${TOKEN_PID:-}" ] && kill "$TOKEN_PID" 2>/dev/null
+    wait "$TOKEN_PID" 2>/dev/null
+    return 0
+}
+
+# A registry with Bearer tokens, as Docker Hub has it (tests/tools/
+# token_server.py): anonymous clients may pull, alice may push.  Pushes
+# after docker login, pulls without, a push refused without, and a mount
+# whose token names both repositories.
+test_push_and_pull_with_bearer_tokens() {
+    engine_start
+    mkdir -p "$T/token"
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/token/key.pem" -out "$T/token/cert.pem" \
+        -days 1 -subj /CN=pier-test-token >/dev/null 2>&1 || fail "openssl"
+    "$PY" "$TOP/tests/tools/token_server.py" "$T/token" alice:s3cret 2>>"$T/token.log" &
+    TOKEN_PID=$!
+    on_exit token_server_stop
+    wait_for test -s "$T/token/port"
+    registry_start token "http://127.0.0.1:$(cat "$T/token/port")/token" "$T/token/cert.pem"
+    busybox_image "$REG/team/app:1"
+    expect_fail "unauthorized: authentication required" "$PIER" push "$REG/team/app:1"
+    echo s3cret | docker login -u alice --password-stdin "$REG" >/dev/null || fail "docker login"
+    local out
+    out=$("$PIER" push "$REG/team/app:1") || fail "push: $out"
+    expect_contains "$out" "1: digest: sha256:"
+    expect_contains "$(cat "$T/token/requests")" "alice repository:team/app:pull,push"
+    # a mount: the token asks for the other repository too
+    "$PIER" tag "$REG/team/app:1" "$REG/team/copy:1"
+    out=$("$PIER" push "$REG/team/copy:1") || fail "push: $out"
+    expect_contains "$out" ": Mounted from team/app"
+    expect_contains "$(cat "$T/token/requests")" "repository:team/app:pull"
+    docker logout "$REG" >/dev/null
+    # anonymous pulls are allowed
+    docker rmi "$REG/team/app:1" "$REG/team/copy:1" >/dev/null
+    out=$("$PIER" pull "$REG/team/app:1") || fail "anonymous pull: $out"
+    expect_contains "$out" "Status: Downloaded newer image for $REG/team/app:1"
+    expect_contains "$(cat "$T/token/requests")" "- repository:team/app:pull"
+    expect_eq "$(docker run --rm "$REG/team/app:1" echo token)" token
+}

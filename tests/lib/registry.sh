@@ -16,16 +16,18 @@ registry_stop() {
     REG_PID=
 }
 
-# registry_start [htpasswd FILE] [tls CERT KEY]: a registry of the test's
-# own; REG is ADDR:PORT (REG_ADDR, default 127.0.0.1, on a free port), REG_DATA
+# registry_start [htpasswd FILE] [tls CERT KEY] [token REALM CERT]: a
+# registry of the test's own (Basic auth from an htpasswd file, https,
+# Bearer tokens from REALM signed by CERT's key); REG is ADDR:PORT (REG_ADDR, default 127.0.0.1, on a free port), REG_DATA
 # its storage.  REG_WRAP (e.g. "ip netns exec NS") runs it elsewhere.
 registry_start() {
     [ -x "$REGISTRY" ] || fail "$REGISTRY is missing (apt-get install docker-registry)"
-    local port htpasswd= cert= key= scheme=http
+    local port htpasswd= cert= key= scheme=http realm= bundle=
     while [ $# -gt 0 ]; do
         case $1 in
         htpasswd) htpasswd=$2 && shift 2 ;;
         tls) cert=$2 key=$3 scheme=https && shift 3 ;;
+        token) realm=$2 bundle=$3 && shift 3 ;;
         *) fail "registry_start: unknown argument $1" ;;
         esac
     done
@@ -44,6 +46,8 @@ registry_start() {
         fi
         if [ -n "$htpasswd" ]; then
             echo "auth: {htpasswd: {realm: pier-test, path: $htpasswd}}"
+        elif [ -n "$realm" ]; then
+            echo "auth: {token: {realm: \"$realm\", service: pier-test-registry, issuer: pier-test, rootcertbundle: $bundle}}"
         fi
     } >"$T/registry/config.yml"
     # shellcheck disable=SC2086
