@@ -370,15 +370,9 @@ static void drop_layers(struct img_store *s, struct plan *p, char (*chains)[IMG_
     for (size_t i = n; i-- > 0;) {
         if (!created[i])
             continue;
-        bool chain_used = false, diff_used = false;
-        for (size_t k = 0; k < s->nimages; k++)
-            for (size_t l = 0; l < s->images[k]->nlayers; l++) {
-                chain_used |= strcmp(s->images[k]->chain[l], chains[i]) == 0;
-                diff_used |= strcmp(s->images[k]->diff[l], p->diff[i]) == 0;
-            }
         pier_err_t e = NULL;
-        if (!chain_used)
-            img_layer_delete(s, chains[i], p->diff[i], !diff_used, &e);
+        if (!img_chain_used(s, chains[i]))
+            img_layer_delete(s, chains[i], p->diff[i], !img_diff_used(s, p->diff[i]), &e);
         pier_error_free(&e);
     }
     pthread_mutex_unlock(&s->lock);
@@ -513,7 +507,9 @@ int img_load(struct img_store *s, int fd, const struct img_load_report *rep, pie
     struct img_archive_index idx;
     if (img_archive_index_read(l.tar, &idx, err) < 0)
         return pier_error_wrap(err, "load");
+    img_adding_begin(s);
     int ret = load_all(&l, &idx, err);
+    img_adding_end(s);
     img_archive_index_free(&idx);
     if (ret == 0 && l.last_untagged && l.ids_text != NULL)
         say(&l, "%s%s", l.ids_text, "");

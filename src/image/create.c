@@ -142,11 +142,17 @@ int img_import(struct img_store *s, int fd, const char *repo_tag, json_t *config
         message = "Imported from -";
 
     struct img_layer_info info;
-    if (img_layer_add(s, NULL, fd, NULL, &info, err) < 0)
-        return pier_error_wrap(err, "import");
-    cleanup_json json_t *j = import_config(config ? config : empty, info.diff_id, message);
+    img_adding_begin(s);
+    int ret = img_layer_add(s, NULL, fd, NULL, &info, err);
+    if (ret < 0)
+        pier_error_wrap(err, "import");
+    cleanup_json json_t *j =
+        ret == 0 ? import_config(config ? config : empty, info.diff_id, message) : NULL;
     cleanup_free char *blob = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    if (blob == NULL)
-        return pier_error(err, ENOMEM, "import");
-    return img_create(s, blob, strlen(blob), repo_tag ? tag : NULL, image_id, err);
+    if (ret == 0 && blob == NULL)
+        ret = pier_error(err, ENOMEM, "import");
+    if (ret == 0)
+        ret = img_create(s, blob, strlen(blob), repo_tag ? tag : NULL, image_id, err);
+    img_adding_end(s);
+    return ret;
 }

@@ -67,6 +67,9 @@ struct img_store {
     json_t *repos; /* familiar "name:tag" or "name@digest" -> image id */
     struct img_image **images;
     size_t nimages;
+    /* pulls and loads under way, whose layers no image holds yet: layer
+     * GC waits for none */
+    int adding;
 };
 
 /* sha256 of a buffer as "sha256:<hex>". */
@@ -128,6 +131,17 @@ int img_set_tag(struct img_store *s, struct img_image *img, const char *tag, pie
 /* Layers (layer.c). */
 bool img_layer_exists(struct img_store *s, const char *chain_id);
 int img_layer_size(struct img_store *s, const char *chain_id, int64_t *size, pier_err_t *err);
+/* Whether an image holds the layer (by chain id), or a layer of that diff
+ * id; under the store's lock. */
+bool img_chain_used(struct img_store *s, const char *chain);
+bool img_diff_used(struct img_store *s, const char *diff);
+/* Around a pull, load or import: layers added before their image exists. */
+void img_adding_begin(struct img_store *s);
+void img_adding_end(struct img_store *s);
+/* Remove the layers no image holds (none while layers are being added);
+ * each one's {"Deleted": chain id} appended to deleted (may be NULL),
+ * their unpacked size added up in reclaimed. */
+int img_layers_prune(struct img_store *s, json_t *deleted, int64_t *reclaimed, pier_err_t *err);
 /* Remove a layer directory and its blob; a missing one is no error. */
 int img_layer_delete(struct img_store *s, const char *chain_id, const char *diff_id, bool drop_blob,
                      pier_err_t *err);

@@ -288,7 +288,9 @@ int img_pull(struct img_store *s, const struct img_pull_opts *o, struct img_pull
     }
     if (reg_creds_decode(o->registry_auth, &p.creds, err) < 0)
         return -1;
+    img_adding_begin(s);
     int ret = run(&p, res, err);
+    img_adding_end(s);
     reg_client_free(p.c);
     reg_creds_free(&p.creds);
     return ret;

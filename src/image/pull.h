@@ -2,8 +2,9 @@
  * manifest (the platform's, from an index), its config and its layers,
  * downloaded a few at a time and unpacked in order as they arrive; layers
  * already stored are not downloaded again.  Everything fetched is verified
- * against its digest, and a pull that fails or is stopped leaves no image
- * (and none of the layers it added that no image uses). */
+ * against its digest, and a pull that fails or is stopped leaves no image;
+ * the layers it completed stay, whole and verified, for the next pull to
+ * take up (img_layers_prune removes them if none does). */
 #ifndef PIER_IMAGE_PULL_H
 #define PIER_IMAGE_PULL_H
 

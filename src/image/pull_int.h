@@ -15,7 +15,6 @@ struct pull_layer {
     char diff[IMG_DIGEST_SIZE]; /* from the config */
     char chain[IMG_DIGEST_SIZE];
     bool exists; /* stored before this pull: not downloaded */
-    bool added;  /* stored by this pull: dropped again if the pull fails */
     /* the download, shared with the threads of the pipeline (under its lock) */
     int fd; /* an unlinked temporary file; -1 until the download starts */
     int64_t written;
@@ -24,8 +23,8 @@ struct pull_layer {
 };
 
 /* Download the layers that do not exist (a few at a time) and unpack them
- * in order, each as its bytes arrive; a failure stops everything and drops
- * the layers this pull added that no image uses. */
+ * in order, each as its bytes arrive; a failure stops everything, and the
+ * layers unpacked by then stay for the next pull. */
 int pull_layers(struct img_store *s, struct reg_client *c, const struct img_pull_opts *o,
                 struct pull_layer *l, size_t n, pier_err_t *err);
 

@@ -10,7 +10,10 @@
  * Every blob is checked twice: by the download (size and digest) and by
  * img_layer_add (the digest of the bytes it unpacked), and the unpacked
  * tar's digest must be the config's diff id.  A failure anywhere stops the
- * downloads; the layers this pull added that no image uses are dropped. */
+ * downloads.  The layers unpacked before it stay: each is whole and
+ * verified, and the next pull of the image takes them up ("Already
+ * exists") instead of downloading them again; image prune removes those
+ * that no image comes to use (layer_gc.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -39,7 +42,10 @@ struct pipeline {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     size_t next; /* the next layer to download */
-    bool stop;
+    bool stop;   /* everything: a cancel, a layer that would not unpack */
+    /* the lowest layer whose download failed: those above it stop, those
+     * below go on, so that a pull again finds them stored */
+    size_t fail_at;
     /* the first download that failed by itself (not stopped): what the
      * pull reports, whichever layer's unpacking noticed first */
     pier_err_t cause;
@@ -48,6 +54,11 @@ struct pipeline {
 static bool stopped(struct pipeline *p)
 {
     return p->stop || (p->o->cancel && atomic_load(p->o->cancel));
+}
+
+static bool stopped_for(struct pipeline *p, const struct pull_layer *l)
+{
+    return stopped(p) || (size_t)(l - p->l) >= p->fail_at;
 }
 
 static void stop_all(struct pipeline *p)
@@ -76,7 +87,7 @@ static bool on_bytes(void *data, int64_t bytes)
         d->l->written = bytes;
         pthread_cond_broadcast(&p->cond);
     }
-    bool go = !stopped(p);
+    bool go = !stopped_for(p, d->l);
     pthread_mutex_unlock(&p->lock);
     uint64_t now = pier_now_ms();
     if (bytes > d->shown && now - d->last_ms >= PROGRESS_MS) {
@@ -114,8 +125,8 @@ static void download(struct pipeline *p, struct pull_layer *l)
         l->written = l->desc.size;
     l->done = true;
     l->err = e;
-    if (rc < 0)
-        p->stop = true;
+    if (rc < 0 && (size_t)(l - p->l) < p->fail_at)
+        p->fail_at = (size_t)(l - p->l);
     pthread_cond_broadcast(&p->cond);
     pthread_mutex_unlock(&p->lock);
 }
@@ -127,7 +138,8 @@ static void *downloader(void *arg)
         pthread_mutex_lock(&p->lock);
         while (p->next < p->n && p->l[p->next].exists)
             p->next++;
-        struct pull_layer *l = p->next < p->n && !stopped(p) ? &p->l[p->next++] : NULL;
+        struct pull_layer *l =
+            p->next < p->n && p->next < p->fail_at && !stopped(p) ? &p->l[p->next++] : NULL;
         pthread_mutex_unlock(&p->lock);
         if (l == NULL)
             return NULL;
@@ -160,10 +172,10 @@ static void *feed(void *arg)
     uint64_t last_ms = 0;
     while (buf != NULL) {
         pthread_mutex_lock(&p->lock);
-        while (!l->done && l->written == off && !stopped(p))
+        while (!l->done && l->written == off && !stopped_for(p, l))
             pthread_cond_wait(&p->cond, &p->lock);
         int64_t avail = l->written - off;
-        bool done = l->done, stop = stopped(p);
+        bool done = l->done, stop = stopped_for(p, l);
         int fd = l->fd;
         pthread_mutex_unlock(&p->lock);
         if (stop || (done && l->err != NULL) || avail <= 0)
@@ -225,7 +237,6 @@ static int unpack(struct pipeline *p, size_t i, pier_err_t *err)
         *err = uerr;
         return pier_error_wrap(err, "layer %s", l->desc.digest);
     }
-    l->added = true;
     if (strcmp(info.diff_id, l->diff) != 0)
         return pier_error(err, 0,
                           "layer %s: its content's digest is %s, the image config says %s (the "
@@ -235,43 +246,10 @@ static int unpack(struct pipeline *p, size_t i, pier_err_t *err)
     return 0;
 }
 
-/* ---- after a failure ---- */
-
-static bool chain_used(struct img_store *s, const char *chain)
-{
-    for (size_t i = 0; i < s->nimages; i++)
-        for (size_t k = 0; k < s->images[i]->nlayers; k++)
-            if (strcmp(s->images[i]->chain[k], chain) == 0)
-                return true;
-    return false;
-}
-
-static bool diff_used(struct img_store *s, const char *diff)
-{
-    for (size_t i = 0; i < s->nimages; i++)
-        for (size_t k = 0; k < s->images[i]->nlayers; k++)
-            if (strcmp(s->images[i]->diff[k], diff) == 0)
-                return true;
-    return false;
-}
-
-static void drop_added(struct img_store *s, struct pull_layer *l, size_t n)
-{
-    pthread_mutex_lock(&s->lock);
-    for (size_t i = n; i-- > 0;) {
-        if (!l[i].added || chain_used(s, l[i].chain))
-            continue;
-        pier_err_t e = NULL;
-        if (img_layer_delete(s, l[i].chain, l[i].diff, !diff_used(s, l[i].diff), &e) < 0)
-            pier_error_free(&e);
-    }
-    pthread_mutex_unlock(&s->lock);
-}
-
 int pull_layers(struct img_store *s, struct reg_client *c, const struct img_pull_opts *o,
                 struct pull_layer *l, size_t n, pier_err_t *err)
 {
-    struct pipeline p = {.s = s, .c = c, .o = o, .l = l, .n = n};
+    struct pipeline p = {.s = s, .c = c, .o = o, .l = l, .n = n, .fail_at = n};
     pthread_mutex_init(&p.lock, NULL);
     pthread_cond_init(&p.cond, NULL);
     size_t todo = 0;
@@ -321,7 +299,5 @@ int pull_layers(struct img_store *s, struct reg_client *c, const struct img_pull
         *err = steal_pointer(&p.cause);
     }
     pier_error_free(&p.cause);
-    if (ret < 0)
-        drop_added(s, l, n);
     return ret;
 }
