@@ -28,6 +28,8 @@ RT_PKGS  := jansson libseccomp libcap
 RT_LIBS   := $(shell pkg-config --static --libs $(RT_PKGS))
 # pierd runs once: linked dynamically, with what the engine needs.
 DAEMON_PKGS := jansson libmicrohttpd libarchive libcrypto libseccomp libcap libcurl zlib
+# published ports: DNAT rules in pier's own nft table
+DAEMON_PKGS += libnftables
 DAEMON_LIBS := $(shell pkg-config --libs $(DAEMON_PKGS))
 # The CLI starts on every command: static, and JSON its only library.
 CLI_LIBS  := $(shell pkg-config --static --libs jansson)
@@ -104,6 +106,11 @@ $(BUILD)/unit-tests: $(call obj,$(UNIT_SRC)) $(if $(CLI_SRC),$(BUILD)/libpier-cl
                      $(BUILD)/libpier-engine.a $(BUILD)/libpier-runtime.a $(BUILD)/libpier.a
 	@echo "  LD $@"; $(CC) $(CFLAGS) $(SAN) -o $@ $^ $(RT_LIBS) $(DAEMON_LIBS)
 
+# Drives the published-ports module alone, for tests/integration/network_ports.sh.
+all: $(BUILD)/test-ports
+$(BUILD)/test-ports: $(call obj,tests/tools/ports_main.c) $(BUILD)/libpier-engine.a $(BUILD)/libpier.a
+	@echo "  LD $@"; $(CC) $(CFLAGS) $(SAN) -o $@ $^ $(DAEMON_LIBS)
+
 # Sanitizers need the dynamic loader, so the asan build is not static.
 asan:
 	$(MAKE) BUILD=build/asan STATIC= CFLAGS="-O1 -g" \
@@ -127,6 +134,7 @@ install: $(PROGS)
 	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
 
 FORMAT_SRC = $(shell find src tests/unit fuzz bench -name '*.[ch]')
+FORMAT_SRC += $(wildcard tests/tools/*.c)
 format:
 	clang-format -i $(FORMAT_SRC)
 format-check:
