@@ -162,8 +162,10 @@ static int list_from_map(json_t *map, struct blist *l, pier_err_t *err)
         uint8_t proto;
         if (ports_parse_key(key, &port, &proto) < 0) {
             const char *slash = strchr(key, '/');
-            return pier_fail(err, EINVAL, "invalid port specification: \"%.*s\"",
-                             slash ? (int)(slash - key) : (int)strlen(key), key);
+            int plen = slash ? (int)(slash - key) : (int)strlen(key);
+            if (port_from(key, (size_t)plen, &port) == 0)
+                return pier_fail(err, EINVAL, "invalid proto: %s", slash + 1);
+            return pier_fail(err, EINVAL, "invalid port specification: \"%.*s\"", plen, key);
         }
         if (json_is_null(list))
             continue;
