@@ -288,3 +288,28 @@ print(int(size / dt / 1e6))'
     [ "$published" -ge $((direct / 2)) ] || fail "published port at $published MB/s, direct $direct MB/s"
     tp_ok flush >/dev/null
 }
+
+# pierd at create: the port bindings as given, dockerd's errors for bad
+# ones (400, nothing created); a container not running shows no ports.
+test_ports_create_checks() {
+    . "$TOP/tests/lib/engine.sh"
+    engine_start
+    busybox_image
+    docker create --name web -p 8080:80 -p 127.0.0.1::53/udp -p 9000-9001:9000-9001 --expose 7000 \
+        busybox true >/dev/null
+    expect_eq "$(docker inspect -f '{{json .HostConfig.PortBindings}}' web)" \
+        '{"53/udp":[{"HostIp":"127.0.0.1","HostPort":""}],"80/tcp":[{"HostIp":"","HostPort":"8080"}],"9000/tcp":[{"HostIp":"","HostPort":"9000"}],"9001/tcp":[{"HostIp":"","HostPort":"9001"}]}' \
+        "PortBindings"
+    expect_eq "$(docker inspect -f '{{json .NetworkSettings.Ports}}' web)" '{}' "Ports of a created container"
+    expect_eq "$(docker ps -a --format '{{.Ports}}' --filter name=web)" "" "PORTS of a created container"
+    local out
+    out=$(api POST /containers/create '{"Image": "busybox", "HostConfig": {"PortBindings": {"80/tcp": [{"HostIp": "", "HostPort": "abc"}]}}}')
+    expect_contains "$out" "HTTP/1.1 400" "status of a bad HostPort"
+    expect_contains "$out" 'invalid port specification: \"abc\"' "error of a bad HostPort"
+    out=$(api POST /containers/create '{"Image": "busybox", "HostConfig": {"PortBindings": {"x/tcp": []}}}')
+    expect_contains "$out" "HTTP/1.1 400" "status of a bad container port"
+    expect_contains "$out" 'invalid port specification: \"x\"' "error of a bad container port"
+    out=$(api POST /containers/create '{"Image": "busybox", "HostConfig": {"PortBindings": {"80/tcp": [{"HostIp": "1.2.3", "HostPort": "80"}]}}}')
+    expect_contains "$out" "invalid IP address: 1.2.3" "error of a bad HostIp"
+    expect_eq "$(docker ps -aq | wc -l)" 1 "containers after refused creates"
+}

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "../../src/engine/internal.h"
 #include "../../src/lib/cleanup.h"
 #include "../../src/lib/json.h"
 #include "../../src/network/ports.h"
@@ -269,4 +270,31 @@ TEST(ports_sync_script)
     const char *br = "add element ip pier-ports-unit bridges { \"br-unit\" }";
     first = strstr(s.data, br);
     CHECK(first != NULL && strstr(first + 1, br) == NULL);
+}
+
+TEST(ports_engine_record)
+{
+    /* what a running container shows: inspect's map as recorded, ps's
+     * list made from it; a container never published shows none */
+    struct container c = {.config = js("{\"ExposedPorts\": {\"80/tcp\": {}, \"81/tcp\": {}}}")};
+    cleanup_free char *none = dump(ct_ports_list(&c));
+    CHECK_STR(none, "[]");
+    cleanup_free char *none2 = dump(ct_ports_inspect(&c));
+    CHECK_STR(none2, "{}");
+    struct port_binding b[] = {pb("0.0.0.0", 8080, 80, IPPROTO_TCP)};
+    c.ports = ports_inspect_json(c.config, b, 1);
+    cleanup_free char *insp = dump(ct_ports_inspect(&c));
+    CHECK_STR(insp,
+              "{\"80/tcp\":[{\"HostIp\":\"0.0.0.0\",\"HostPort\":\"8080\"}],\"81/tcp\":null}");
+    cleanup_free char *list = dump(ct_ports_list(&c));
+    CHECK_STR(list,
+              "[{\"PrivatePort\":81,\"Type\":\"tcp\"},"
+              "{\"IP\":\"0.0.0.0\",\"PrivatePort\":80,\"PublicPort\":8080,\"Type\":\"tcp\"}]");
+    json_decref(c.ports);
+    json_decref(c.config);
+    /* create refuses what dockerd refuses */
+    cleanup_json json_t *h = js("{\"PortBindings\": {\"80/tcp\": [{\"HostPort\": \"x\"}]}}");
+    pier_err_t err = NULL;
+    CHECK(ct_ports_check(h, &err) < 0 && err->errnum == EINVAL);
+    pier_error_free(&err);
 }
