@@ -220,10 +220,9 @@ int ports_parse(json_t *host_config, json_t *config, struct port_binding **out, 
         json_t *v;
         json_object_foreach (exposed, key, v) {
             struct port_binding b = {.host_ip.s_addr = htonl(INADDR_ANY)};
-            if (ports_parse_key(key, &b.ctr_port, &b.proto) < 0) {
-                pier_fail(err, EINVAL, "invalid exposed port: \"%s\"", key);
-                goto fail;
-            }
+            /* as inspect shows them: a key that is no port is no port */
+            if (ports_parse_key(key, &b.ctr_port, &b.proto) < 0)
+                continue;
             /* one the bindings name already is published as they say */
             bool bound = false;
             for (size_t i = 0; i < l.n && !bound; i++)

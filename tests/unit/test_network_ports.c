@@ -80,7 +80,8 @@ TEST(ports_parse_publish_all)
 {
     /* -P: each exposed port without a binding gets a free host port; one
      * with bindings keeps them; without -P exposed ports are not published */
-    const char *cfg = "{\"ExposedPorts\": {\"80/tcp\": {}, \"53/udp\": {}, \"443/tcp\": {}}}";
+    const char *cfg =
+        "{\"ExposedPorts\": {\"80/tcp\": {}, \"53/udp\": {}, \"443/tcp\": {}, \"x/y\": {}}}";
     cleanup_free char *all = parsed("{\"PublishAllPorts\": true, \"PortBindings\": "
                                     "{\"443/tcp\": [{\"HostIp\": \"\", \"HostPort\": \"8443\"}]}}",
                                     cfg);
