@@ -247,6 +247,37 @@ test_ports_restore_replaces_stale() {
     tp_ok flush >/dev/null
 }
 
+# Live restore: a new pierd takes up the running containers' ports as
+# recorded; until it syncs, the old table keeps serving them, and its sync
+# drops what no running container holds any more, in one transaction.
+test_ports_live_restore() {
+    net_setup
+    local p1 p2 want="hello from $NS"
+    p1=$(free_port) && p2=$(free_port) || fail "no free port"
+    tp_ok publish c1 "$BR" "$NET.2" ":$p1:80" >/dev/null
+    tp_ok publish c2 "$BR" "$NET.2" ":$p2:80" >/dev/null
+    kill "$TP_PID"
+    wait "$TP_PID" 2>/dev/null || true
+    # c2 stopped while no pierd ran; c1 still runs
+    coproc TP { "$BUILD/test-ports" "$TABLE" 2>&1; }
+    on_exit "kill $TP_PID"
+    expect_eq "$(tp_ok restore c1 "$BR" "$NET.2" ":$p1:80")" "ok 80/tcp=0.0.0.0:$p1" "restore of c1"
+    expect_eq "$(fetch "http://127.0.0.1:$p1/")" "$want" "$p1 before the sync"
+    expect_eq "$(fetch "http://127.0.0.1:$p2/")" "$want" "$p2 before the sync (the old table)"
+    # the restored port is held again
+    "$PY" -c 'import socket,sys; socket.socket().bind(("0.0.0.0", int(sys.argv[1])))' "$p1" 2>/dev/null &&
+        fail "restored port $p1 not held"
+    tp_ok sync >/dev/null
+    expect_eq "$(fetch "http://127.0.0.1:$p1/")" "$want" "$p1 after the sync"
+    fetch "http://127.0.0.1:$p2/" >/dev/null 2>&1 && fail "$p2 of a stopped container answers after the sync"
+    expect_eq "$(nft list map ip "$TABLE" dnat_any | grep -c " : $NET.2 . 80")" 1 "elements after the sync"
+    # a restored binding must name its host port
+    expect_contains "$(tp restore c3 "$BR" "$NET.3" "::80")" "error: restored binding of c3 without its host port"
+    tp_ok unpublish c1 >/dev/null
+    nft list table ip "$TABLE" >/dev/null 2>&1 && fail "table $TABLE left after the last unpublish"
+    true
+}
+
 # Throughput of a published port against the container's own address:
 # the kernel forwards both, so the published path must not be much slower;
 # and against docker's userland proxy when it is installed.

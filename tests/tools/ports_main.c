@@ -6,6 +6,8 @@
  *   test-ports TABLE
  *   publish ID BRIDGE CTRIP [HOSTIP:]HOSTPORT:CTRPORT[/PROTO] ...
  *       -> ok 80/tcp=0.0.0.0:8080 ...      (HOSTPORT empty: a free one)
+ *   restore ID BRIDGE CTRIP [HOSTIP:]HOSTPORT:CTRPORT[/PROTO] ...
+ *       -> as publish, held in memory only until `sync` (a new pierd)
  *   unpublish ID | sync | flush | script | quit
  *       -> ok, or "error: MESSAGE" for any command
  */
@@ -46,10 +48,11 @@ static int add_spec(json_t *map, const char *spec)
     return 0;
 }
 
-static int publish(struct ports_table *t, char **argv, int argc, pier_err_t *err)
+/* publish, or restore (host ports as given, held in memory until sync) */
+static int publish(struct ports_table *t, bool restore, char **argv, int argc, pier_err_t *err)
 {
     if (argc < 4)
-        return pier_fail(err, 0, "publish ID BRIDGE CTRIP SPEC...");
+        return pier_fail(err, 0, "publish|restore ID BRIDGE CTRIP SPEC...");
     struct in_addr ip;
     if (inet_pton(AF_INET, argv[2], &ip) != 1)
         return pier_fail(err, 0, "bad container address %s", argv[2]);
@@ -59,8 +62,11 @@ static int publish(struct ports_table *t, char **argv, int argc, pier_err_t *err
             return pier_fail(err, 0, "bad spec %s", argv[i]);
     cleanup_free struct port_binding *b = NULL;
     size_t n;
-    if (ports_from_map(map, &b, &n, err) < 0 ||
-        ports_publish(t, argv[0], argv[1], ip, b, n, err) < 0)
+    if (ports_from_map(map, &b, &n, err) < 0)
+        return -1;
+    int rc = restore ? ports_restore(t, argv[0], argv[1], ip, b, n, err)
+                     : ports_publish(t, argv[0], argv[1], ip, b, n, err);
+    if (rc < 0)
         return -1;
     printf("ok");
     for (size_t i = 0; i < n; i++) {
@@ -97,8 +103,8 @@ int main(int argc, char **argv)
             continue;
         int rc = 0;
         bool done = false;
-        if (strcmp(words[0], "publish") == 0) {
-            rc = publish(t, words + 1, nw - 1, &err);
+        if (strcmp(words[0], "publish") == 0 || strcmp(words[0], "restore") == 0) {
+            rc = publish(t, words[0][0] == 'r', words + 1, nw - 1, &err);
             done = rc == 0;
         } else if (strcmp(words[0], "unpublish") == 0 && nw == 2) {
             rc = ports_unpublish(t, words[1], &err);
