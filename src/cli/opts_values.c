@@ -202,43 +202,48 @@ int read_labels(struct flagset *fs, json_t **out, pier_err_t *err)
 
 /* --- ports --------------------------------------------------------------- */
 
-int port_range(const char *s, unsigned long *start, unsigned long *end)
+/* strconv.ParseUint(s, 10, 16), digits only; Go's message in msg. */
+static int port_uint(const char *s, uint64_t *v, char *msg, size_t cap)
 {
-    if (*s == '\0')
+    for (const char *p = s; *p; p++)
+        if (!isdigit((unsigned char)*p)) {
+            snprintf(msg, cap, "strconv.ParseUint: parsing \"%s\": invalid syntax", s);
+            return -1;
+        }
+    return go_parse_uint(s, 16, v, msg, cap);
+}
+
+int port_range(const char *s, unsigned long *start, unsigned long *end, char *msg, size_t cap)
+{
+    if (*s == '\0') {
+        snprintf(msg, cap, "empty string specified for ports");
         return -1;
-    char msg[128];
+    }
     uint64_t a, b;
     const char *dash = strchr(s, '-');
     if (dash == NULL) {
-        if (go_parse_uint(s, 16, &a, msg, sizeof msg) < 0)
+        if (port_uint(s, &a, msg, cap) < 0)
             return -1;
-        /* ParseUint(s, 10, 16): no base prefixes */
-        for (const char *p = s; *p; p++)
-            if (!isdigit((unsigned char)*p))
-                return -1;
         *start = *end = (unsigned long)a;
         return 0;
     }
-    char first[32];
-    if ((size_t)(dash - s) >= sizeof first)
-        return -1;
-    snprintf(first, sizeof first, "%.*s", (int)(dash - s), s);
     /* strings.Split(ports, "-"), then parts[0] and parts[1]: a third
      * part is ignored, as docker's ParsePortRange does */
-    char second[32];
+    char first[32], second[32];
     size_t l2 = strcspn(dash + 1, "-");
-    if (l2 >= sizeof second)
-        return -1;
+    snprintf(first, sizeof first, "%.*s", (int)(dash - s), s);
     snprintf(second, sizeof second, "%.*s", (int)l2, dash + 1);
-    for (const char *p = first; *p; p++)
-        if (!isdigit((unsigned char)*p))
-            return -1;
-    for (const char *p = second; *p; p++)
-        if (!isdigit((unsigned char)*p))
-            return -1;
-    if (go_parse_uint(first, 16, &a, msg, sizeof msg) < 0 ||
-        go_parse_uint(second, 16, &b, msg, sizeof msg) < 0 || b < a)
+    if ((size_t)(dash - s) >= sizeof first || l2 >= sizeof second) {
+        snprintf(msg, cap, "strconv.ParseUint: parsing \"%s\": value out of range",
+                 (size_t)(dash - s) >= sizeof first ? first : second);
         return -1;
+    }
+    if (port_uint(first, &a, msg, cap) < 0 || port_uint(second, &b, msg, cap) < 0)
+        return -1;
+    if (b < a) {
+        snprintf(msg, cap, "invalid range specified for port: %s", s);
+        return -1;
+    }
     *start = (unsigned long)a;
     *end = (unsigned long)b;
     return 0;
@@ -312,9 +317,10 @@ int parse_publish(const char *spec, json_t *exposed, json_t *bindings, pier_err_
     if (*cport == '\0')
         return pier_error(err, 0, "no port specified: %s<empty>", rawspec);
     unsigned long cs, ce, hs = 0, he = 0;
-    if (port_range(cport, &cs, &ce) < 0)
+    char m[128];
+    if (port_range(cport, &cs, &ce, m, sizeof m) < 0)
         return pier_error(err, 0, "invalid containerPort: %s", cport);
-    if (*host && port_range(host, &hs, &he) < 0)
+    if (*host && port_range(host, &hs, &he, m, sizeof m) < 0)
         return pier_error(err, 0, "invalid hostPort: %s", host);
     if (*host && (ce - cs) != (he - hs) && ce != cs)
         return pier_error(err, 0,
