@@ -415,7 +415,9 @@ static int add_entries(struct ports_table *t, const char *id, const char *bridge
         return pier_fail(err, EEXIST, "container %s has published ports already", id);
     for (size_t i = 0; i < n; i++)
         if (b[i].ctr_port == 0 ||
-            (b[i].proto != IPPROTO_TCP && b[i].proto != IPPROTO_UDP && b[i].proto != IPPROTO_SCTP))
+            (b[i].proto != IPPROTO_TCP && b[i].proto != IPPROTO_UDP &&
+             b[i].proto != IPPROTO_SCTP) ||
+            (b[i].host_port_end != 0 && b[i].host_port_end < b[i].host_port))
             return pier_fail(err, EINVAL, "invalid port binding %u/%u", b[i].ctr_port, b[i].proto);
     struct ports_entry *head = NULL;
     if (new_entries(t, id, bridge, ctr_ip, b, n, &head, err) < 0)

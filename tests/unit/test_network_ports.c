@@ -220,6 +220,14 @@ TEST(ports_table_holds_ports)
     struct port_binding z[] = {pb("0.0.0.0", 0, 80, IPPROTO_TCP)};
     CHECK(ports_restore(t, "c4", "br-unit", ctr, z, 1, &err) < 0);
     pier_error_free(&err);
+    /* a reversed host range or no container port is refused before any
+     * port is taken or any rule written */
+    struct port_binding r[] = {pb("0.0.0.0", 9, 80, IPPROTO_TCP), pb("0.0.0.0", 7, 0, IPPROTO_TCP)};
+    r[0].host_port_end = 8;
+    CHECK(ports_publish(t, "c6", "br-unit", ctr, r, 1, &err) < 0 && err->errnum == EINVAL);
+    pier_error_free(&err);
+    CHECK(ports_publish(t, "c6", "br-unit", ctr, r + 1, 1, &err) < 0 && err->errnum == EINVAL);
+    pier_error_free(&err);
     /* bad names change nothing */
     CHECK(ports_restore(t, "c5", "a-bridge-name-too-long", ctr, z, 0, &err) < 0);
     CHECK_STR(pier_error_msg(err), "invalid bridge name `a-bridge-name-too-long`");
