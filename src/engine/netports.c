@@ -3,7 +3,24 @@
  * start once the container has its address, unpublished when it stops,
  * taken up again by a restarted pierd.  While it runs, c->ports holds
  * its NetworkSettings.Ports (host ports as taken), saved in its record so
- * that a restart publishes the same ones. */
+ * that a restart publishes the same ones.
+ *
+ * Where the start and stop paths call in:
+ *   start, once the container's veth is on `bridge` with address ip:
+ *       ct_ports_publish(e, c, bridge, ip, &err), then ct_save(c); on error
+ *       the start fails (docker: "failed to set up container networking: "
+ *       before this message, status 500)
+ *   exit, stop, kill, a failed start, rm: ct_ports_unpublish(e, c), then
+ *       ct_save(c) (idempotent; nothing to do for a container without)
+ *   pierd start, for each container found running: ct_ports_restore(e, c,
+ *       bridge, ip, &err); for one found dead: ct_ports_unpublish; then
+ *       once: ct_ports_restore_done(e, &err) (replaces a stale table in
+ *       one transaction; a warning, not a failed start, when nft fails)
+ *   optionally, before any of these: ct_ports_init(e, "pier-ports-NAME")
+ *       to name the table (default: pier-ports-<hash of the exec root>)
+ * The bridge code sets hairpin_mode on each container's bridge port (as
+ * docker does without its proxy): with br_netfilter loaded, a container
+ * reaching its own published port is bridged back out of that port. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
