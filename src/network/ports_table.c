@@ -336,9 +336,12 @@ static int take_port(struct ports_table *t, const struct ports_entry *pending,
 
 static int check_args(const char *container_id, const char *bridge, pier_err_t *err)
 {
+    /* it goes into a path and, quoted, into nft's text */
     size_t bl = strlen(bridge);
-    if (bl == 0 || bl >= IFNAMSIZ || strchr(bridge, '/') || strchr(bridge, '"') ||
-        strcmp(bridge, ".") == 0 || strcmp(bridge, "..") == 0)
+    bool plain = bl > 0 && bl < IFNAMSIZ && strcmp(bridge, ".") != 0 && strcmp(bridge, "..") != 0;
+    for (const char *p = bridge; plain && *p; p++)
+        plain = *p > ' ' && *p < 0x7f && !strchr("/\"\\:", *p);
+    if (!plain)
         return pier_fail(err, EINVAL, "invalid bridge name `%s`", bridge);
     if (strlen(container_id) == 0 || strlen(container_id) > 64)
         return pier_fail(err, EINVAL, "invalid container id `%s`", container_id);

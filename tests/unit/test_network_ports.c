@@ -232,6 +232,10 @@ TEST(ports_table_holds_ports)
     CHECK(ports_restore(t, "c5", "a-bridge-name-too-long", ctr, z, 0, &err) < 0);
     CHECK_STR(pier_error_msg(err), "invalid bridge name `a-bridge-name-too-long`");
     pier_error_free(&err);
+    CHECK(ports_restore(t, "c5", "br\" } x", ctr, z, 0, &err) < 0);
+    pier_error_free(&err);
+    CHECK(ports_restore(t, "c5", "../x", ctr, z, 0, &err) < 0);
+    pier_error_free(&err);
     struct ports_table *bad;
     CHECK(ports_table_new("x; flush ruleset", &bad, &err) < 0);
     pier_error_free(&err);
