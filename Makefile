@@ -28,6 +28,8 @@ RT_PKGS  := jansson libseccomp libcap
 RT_LIBS   := $(shell pkg-config --static --libs $(RT_PKGS))
 # pierd runs once: linked dynamically, with what the engine needs.
 DAEMON_PKGS := jansson libmicrohttpd libarchive libcrypto libseccomp libcap libcurl zlib
+# published ports: DNAT rules in pier's own nft table
+DAEMON_PKGS += libnftables
 DAEMON_LIBS := $(shell pkg-config --libs $(DAEMON_PKGS))
 # The CLI starts on every command: static, and JSON its only library.
 CLI_LIBS  := $(shell pkg-config --static --libs jansson)
@@ -52,7 +54,7 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 PROGS := $(BUILD)/pier-runtime $(if $(API_SRC),$(BUILD)/pierd) $(if $(SHIM_SRC),$(BUILD)/pier-shim) \
          $(if $(CLI_SRC),$(BUILD)/pier) $(if $(INIT_SRC),$(BUILD)/pier-init)
 
-all: $(PROGS) $(BUILD)/unit-tests $(BUILD)/test-dns-server
+all: $(PROGS) $(BUILD)/unit-tests
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -104,10 +106,17 @@ $(BUILD)/unit-tests: $(call obj,$(UNIT_SRC)) $(if $(CLI_SRC),$(BUILD)/libpier-cl
                      $(BUILD)/libpier-engine.a $(BUILD)/libpier-runtime.a $(BUILD)/libpier.a
 	@echo "  LD $@"; $(CC) $(CFLAGS) $(SAN) -o $@ $^ $(RT_LIBS) $(DAEMON_LIBS)
 
-# pierd's DNS server on a loop of its own, for tests/integration/network_dns.sh.
-$(BUILD)/test-dns-server: $(call obj,tests/tools/dns_server_main.c) $(BUILD)/libpier-engine.a \
-                          $(BUILD)/libpier.a
-	@echo "  LD $@"; $(CC) $(CFLAGS) $(SAN) -o $@ $^ $(DAEMON_LIBS)
+# Test programs that drive one part of pierd alone (its DNS server, its
+# published ports) for the integration tests: tests/tools/NAME_main.c
+# becomes build/test-NAME, underscores as dashes.
+TOOL_NAMES := $(patsubst tests/tools/%_main.c,%,$(wildcard tests/tools/*_main.c))
+define TOOL_RULE
+$(BUILD)/test-$(subst _,-,$(1)): $(call obj,tests/tools/$(1)_main.c) $(BUILD)/libpier-engine.a \
+                                 $(BUILD)/libpier.a
+	@echo "  LD $$@"; $$(CC) $$(CFLAGS) $$(SAN) -o $$@ $$^ $$(DAEMON_LIBS)
+endef
+$(foreach t,$(TOOL_NAMES),$(eval $(call TOOL_RULE,$(t))))
+all: $(foreach t,$(TOOL_NAMES),$(BUILD)/test-$(subst _,-,$(t)))
 
 # Sanitizers need the dynamic loader, so the asan build is not static.
 asan:

@@ -79,14 +79,18 @@ int container_parse(struct flagset *fs, char **args, int nargs, const char *api,
     struct flag *ef = flag_get(fs, "expose");
     for (size_t i = 0; i < ef->nvals; i++) {
         const char *e = ef->vals[i];
+        if (strchr(e, ':'))
+            return pier_error(err, 0, "invalid port format for --expose: %s", e);
+        /* SplitProtoPort: "80/udp/x" is 80/udp */
         char port[64], proto[16] = "tcp";
         const char *slash = strchr(e, '/');
         snprintf(port, sizeof port, "%.*s", slash ? (int)(slash - e) : (int)strlen(e), e);
         if (slash && slash[1])
-            snprintf(proto, sizeof proto, "%s", slash + 1);
+            snprintf(proto, sizeof proto, "%.*s", (int)strcspn(slash + 1, "/"), slash + 1);
         unsigned long s, en;
-        if (port_range(port, &s, &en) < 0)
-            return pier_error(err, 0, "invalid range format for --expose: %s", e);
+        char m[128];
+        if (port_range(port, &s, &en, m, sizeof m) < 0)
+            return pier_error(err, 0, "invalid range format for --expose: %s, error: %s", e, m);
         for (unsigned long p = s; p <= en; p++) {
             char key[64];
             snprintf(key, sizeof key, "%lu/%s", p, proto);

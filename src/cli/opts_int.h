@@ -24,7 +24,8 @@ json_t *sort_steal(json_t *obj);
 int64_t bytes_value(struct flagset *fs, const char *name);
 int read_labels(struct flagset *fs, json_t **out, pier_err_t *err);
 /* "80" or "9000-9001". */
-int port_range(const char *s, unsigned long *start, unsigned long *end);
+/* nat.ParsePortRange: "80" or "80-90"; Go's error text in msg. */
+int port_range(const char *s, unsigned long *start, unsigned long *end, char *msg, size_t cap);
 int parse_device(const char *s, json_t **out, pier_err_t *err);
 int parse_mount(const char *s, json_t **out, char *msg, size_t cap);
 int parse_volume(const char *spec, json_t *binds, json_t *volumes, pier_err_t *err);

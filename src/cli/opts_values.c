@@ -202,38 +202,48 @@ int read_labels(struct flagset *fs, json_t **out, pier_err_t *err)
 
 /* --- ports --------------------------------------------------------------- */
 
-int port_range(const char *s, unsigned long *start, unsigned long *end)
+/* strconv.ParseUint(s, 10, 16), digits only; Go's message in msg. */
+static int port_uint(const char *s, uint64_t *v, char *msg, size_t cap)
 {
-    if (*s == '\0')
+    for (const char *p = s; *p; p++)
+        if (!isdigit((unsigned char)*p)) {
+            snprintf(msg, cap, "strconv.ParseUint: parsing \"%s\": invalid syntax", s);
+            return -1;
+        }
+    return go_parse_uint(s, 16, v, msg, cap);
+}
+
+int port_range(const char *s, unsigned long *start, unsigned long *end, char *msg, size_t cap)
+{
+    if (*s == '\0') {
+        snprintf(msg, cap, "empty string specified for ports");
         return -1;
-    char msg[128];
+    }
     uint64_t a, b;
     const char *dash = strchr(s, '-');
     if (dash == NULL) {
-        if (go_parse_uint(s, 16, &a, msg, sizeof msg) < 0)
+        if (port_uint(s, &a, msg, cap) < 0)
             return -1;
-        /* ParseUint(s, 10, 16): no base prefixes */
-        for (const char *p = s; *p; p++)
-            if (!isdigit((unsigned char)*p))
-                return -1;
         *start = *end = (unsigned long)a;
         return 0;
     }
-    char first[32];
-    if ((size_t)(dash - s) >= sizeof first)
-        return -1;
+    /* strings.Split(ports, "-"), then parts[0] and parts[1]: a third
+     * part is ignored, as docker's ParsePortRange does */
+    char first[32], second[32];
+    size_t l2 = strcspn(dash + 1, "-");
     snprintf(first, sizeof first, "%.*s", (int)(dash - s), s);
-    if (strchr(dash + 1, '-'))
+    snprintf(second, sizeof second, "%.*s", (int)l2, dash + 1);
+    if ((size_t)(dash - s) >= sizeof first || l2 >= sizeof second) {
+        snprintf(msg, cap, "strconv.ParseUint: parsing \"%s\": value out of range",
+                 (size_t)(dash - s) >= sizeof first ? first : second);
         return -1;
-    for (const char *p = first; *p; p++)
-        if (!isdigit((unsigned char)*p))
-            return -1;
-    for (const char *p = dash + 1; *p; p++)
-        if (!isdigit((unsigned char)*p))
-            return -1;
-    if (go_parse_uint(first, 16, &a, msg, sizeof msg) < 0 ||
-        go_parse_uint(dash + 1, 16, &b, msg, sizeof msg) < 0 || b < a)
+    }
+    if (port_uint(first, &a, msg, cap) < 0 || port_uint(second, &b, msg, cap) < 0)
         return -1;
+    if (b < a) {
+        snprintf(msg, cap, "invalid range specified for port: %s", s);
+        return -1;
+    }
     *start = (unsigned long)a;
     *end = (unsigned long)b;
     return 0;
@@ -243,14 +253,17 @@ int parse_publish(const char *spec, json_t *exposed, json_t *bindings, pier_err_
 {
     char raw[512];
     snprintf(raw, sizeof raw, "%s", spec);
-    /* long syntax: target=80,published=8080,protocol=tcp */
+    /* long syntax (convertToStandardNotation): target=80,published=8080,
+     * protocol=tcp, any other key ignored, made "published:target/protocol"
+     * and parsed as that, errors included */
     if (strchr(raw, '=')) {
         char target[64] = "", published[64] = "", proto[16] = "tcp";
         char *save = NULL;
         for (char *kv = strtok_r(raw, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
             char *eq = strchr(kv, '=');
-            if (!eq)
-                return pier_error(err, 0, "invalid field '%s' must be a key=value pair", kv);
+            if (!eq || eq == kv)
+                return pier_error(
+                    err, 0, "invalid publish opts format (should be name=value but got '%s')", kv);
             *eq = '\0';
             if (strcmp(kv, "target") == 0)
                 snprintf(target, sizeof target, "%s", eq + 1);
@@ -258,14 +271,11 @@ int parse_publish(const char *spec, json_t *exposed, json_t *bindings, pier_err_
                 snprintf(published, sizeof published, "%s", eq + 1);
             else if (strcmp(kv, "protocol") == 0)
                 snprintf(proto, sizeof proto, "%s", eq + 1);
-            else if (strcmp(kv, "mode") != 0)
-                return pier_error(err, 0, "invalid field key %s", kv);
         }
-        if (*published)
-            snprintf(raw, sizeof raw, "%s:%s/%s", published, target, proto);
-        else
-            snprintf(raw, sizeof raw, "%s/%s", target, proto);
+        snprintf(raw, sizeof raw, "%s:%s/%s", published, target, proto);
     }
+    char rawspec[512];
+    snprintf(rawspec, sizeof rawspec, "%s", raw);
     /* ip:host:container/proto, the ip possibly with colons */
     char ip[128] = "", host[64] = "", cport[128];
     char *last = strrchr(raw, ':');
@@ -283,7 +293,7 @@ int parse_publish(const char *spec, json_t *exposed, json_t *bindings, pier_err_
             snprintf(ip, sizeof ip, "%s", raw);
         }
     }
-    /* container port and protocol */
+    /* container port and protocol (SplitProtoPort: "80/udp/x" is udp) */
     char proto[32] = "tcp";
     char *slash = strchr(cport, '/');
     if (slash) {
@@ -292,7 +302,7 @@ int parse_publish(const char *spec, json_t *exposed, json_t *bindings, pier_err_
         } else {
             *slash = '\0';
             if (slash[1])
-                snprintf(proto, sizeof proto, "%s", slash + 1);
+                snprintf(proto, sizeof proto, "%.*s", (int)strcspn(slash + 1, "/"), slash + 1);
         }
     }
     if (ip[0] == '[') {
@@ -305,20 +315,21 @@ int parse_publish(const char *spec, json_t *exposed, json_t *bindings, pier_err_
     if (*ip && !valid_ip(ip))
         return pier_error(err, 0, "invalid IP address: %s", ip);
     if (*cport == '\0')
-        return pier_error(err, 0, "no port specified: %s<empty>", spec);
+        return pier_error(err, 0, "no port specified: %s<empty>", rawspec);
     unsigned long cs, ce, hs = 0, he = 0;
-    if (port_range(cport, &cs, &ce) < 0)
+    char m[128];
+    if (port_range(cport, &cs, &ce, m, sizeof m) < 0)
         return pier_error(err, 0, "invalid containerPort: %s", cport);
-    if (*host && port_range(host, &hs, &he) < 0)
+    if (*host && port_range(host, &hs, &he, m, sizeof m) < 0)
         return pier_error(err, 0, "invalid hostPort: %s", host);
     if (*host && (ce - cs) != (he - hs) && ce != cs)
         return pier_error(err, 0,
                           "invalid ranges specified for container and host Ports: %s and %s", cport,
                           host);
+    if (strcasecmp(proto, "tcp") && strcasecmp(proto, "udp") && strcasecmp(proto, "sctp"))
+        return pier_error(err, 0, "invalid proto: %s", proto);
     for (char *p = proto; *p; p++)
         *p = (char)tolower((unsigned char)*p);
-    if (strcmp(proto, "tcp") && strcmp(proto, "udp") && strcmp(proto, "sctp"))
-        return pier_error(err, 0, "invalid proto: %s", proto);
     for (unsigned long i = 0; i <= ce - cs; i++) {
         char key[64], hp[64] = "";
         snprintf(key, sizeof key, "%lu/%s", cs + i, proto);

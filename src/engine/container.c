@@ -142,6 +142,8 @@ static int save(struct container *c, int flags, pier_err_t *err)
         "HasBeenStarted", c->has_started, "StoppedByUser", c->stopped_by_user);
     if (j == NULL)
         return pier_error(err, ENOMEM, "record of container %s", c->id);
+    if (c->ports)
+        json_object_set(j, "PublishedPorts", c->ports);
     return pier_json_write_atomic_at(dfd, RECORD, j, flags, err);
 }
 
@@ -210,6 +212,8 @@ static int load_one(struct engine *e, const char *id, pier_err_t *err)
     c->restart_count = (int)json_integer_value(json_object_get(j, "RestartCount"));
     c->has_started = json_is_true(json_object_get(j, "HasBeenStarted"));
     c->stopped_by_user = json_is_true(json_object_get(j, "StoppedByUser"));
+    json_t *ports = json_object_get(j, "PublishedPorts");
+    c->ports = json_is_object(ports) ? json_incref(ports) : NULL;
     c->next = e->containers;
     e->containers = c;
     e->ncontainers++;
@@ -249,6 +253,8 @@ void ct_free(struct container *c)
         json_decref(c->config);
     if (c->host)
         json_decref(c->host);
+    if (c->ports)
+        json_decref(c->ports);
     free(c->error);
     free(c->started_at);
     free(c->finished_at);
@@ -458,13 +464,15 @@ static json_t *networks_json(const struct container *c)
 
 static json_t *network_settings(const struct container *c)
 {
-    return json_pack(
+    json_t *ns = json_pack(
         "{s:s, s:b, s:s, s:o, s:o, s:n, s:n, s:s, s:s, s:i, s:s, s:s, s:s, s:i, s:s, s:o}",
         "Bridge", "", "HairpinMode", false, "LinkLocalIPv6Address", "", "LinkLocalIPv6PrefixLen",
         json_integer(0), "Ports", json_object(), "SecondaryIPAddresses", "SecondaryIPv6Addresses",
         "SandboxKey", "", "EndpointID", "", "IPPrefixLen", 0, "IPAddress", "", "Gateway", "",
         "MacAddress", "", "GlobalIPv6PrefixLen", 0, "GlobalIPv6Address", "", "Networks",
         networks_json(c));
+    json_object_set_new(ns, "Ports", ct_ports_inspect(c));
+    return ns;
 }
 
 json_t *engine_inspect(struct engine *e, struct container *c, bool size)
@@ -525,6 +533,7 @@ static const char *row_text(struct container *c)
         "Labels", json_is_object(labels) ? labels : json_object(), "HostConfig", "NetworkMode",
         netmode ? netmode : "default", "NetworkSettings", "Networks", nets, "Mounts",
         mounts_json(c));
+    json_object_set_new(row, "Ports", ct_ports_list(c));
     char *text = row ? json_dumps(row, JSON_COMPACT) : NULL;
     if (text == NULL)
         return NULL;

@@ -17,6 +17,7 @@
 #include "../lib/json.h"
 #include "../lib/file.h"
 #include "../lib/log.h"
+#include "../network/ports.h"
 #include "../runtime/cgroup.h"
 #include "../runtime/seal.h"
 #include "internal.h"
@@ -116,6 +117,8 @@ void engine_close(struct engine *e)
         close(e->shim_exe);
     if (e->events)
         json_decref(e->events);
+    /* its table stays: running containers keep their ports */
+    ports_table_free(e->ports);
     free(e->hostname);
     free(e);
 }

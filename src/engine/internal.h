@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 
 #include "../lib/loop.h"
@@ -49,6 +50,7 @@ struct container {
     struct log_reader *readers;
     struct unmount *unmount; /* of its root, in the background */
     char *row;               /* its `ps` row, cached: see row_text */
+    json_t *ports;           /* NetworkSettings.Ports while published (netports.c) */
     struct container *next;
 };
 
@@ -71,6 +73,7 @@ struct engine {
     struct exec_inst *execs;
     char *hostname;
     char cgroup_parent[PATH_MAX];
+    struct ports_table *ports; /* published ports, made on first use (netports.c) */
 };
 
 /* paths */
@@ -151,6 +154,18 @@ void exec_container_gone(struct engine *e, struct container *c);
 
 /* events */
 void ct_event(struct container *c, const char *action, json_t *extra);
+
+/* published ports (netports.c): see there and src/network/ports.h */
+int ct_ports_check(json_t *host, pier_err_t *err);
+int ct_ports_init(struct engine *e, const char *table_name, pier_err_t *err);
+int ct_ports_publish(struct engine *e, struct container *c, const char *bridge, struct in_addr ip,
+                     pier_err_t *err);
+void ct_ports_unpublish(struct engine *e, struct container *c);
+int ct_ports_restore(struct engine *e, struct container *c, const char *bridge, struct in_addr ip,
+                     pier_err_t *err);
+int ct_ports_restore_done(struct engine *e, pier_err_t *err);
+json_t *ct_ports_inspect(const struct container *c);
+json_t *ct_ports_list(const struct container *c);
 
 /* time */
 char *now_rfc3339(void);

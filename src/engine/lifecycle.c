@@ -108,6 +108,8 @@ static int validate_host(json_t *host, json_t **warnings, pier_err_t *err)
          json_integer_value(json_object_get(host, "CpuPeriod")) > 0))
         return pier_fail(err, EINVAL,
                          "Conflicting options: Nano CPUs and CPU Period cannot both be set");
+    if (ct_ports_check(host, err) < 0)
+        return -1;
     (void)warnings;
     return 0;
 }

@@ -501,3 +501,30 @@ test_help_usage_and_unknown_commands() {
     expect_eq "$(sed -n '/^Common Commands:/,/^$/p' "$T/ph" | awk 'NR > 1 && NF {print $1}' | tr '\n' ' ')" \
         "run exec ps pull push images version info " "common commands"
 }
+
+# -p, -P and --expose as both CLIs send them and pierd keeps them; the
+# forms both refuse, with the same words; `port` of a container that has
+# published nothing.
+test_publish_forms_and_port() {
+    cli_setup
+    pair create --name @web -p 8080:80 -p 127.0.0.1::53/udp -p 8000-8002:90-92 -p 9000-9005:99 \
+        -p target=81,published=8081,protocol=UDP --expose 7000-7001 -P busybox true
+    pair inspect -f '{{json .HostConfig.PortBindings}} {{json .Config.ExposedPorts}} {{.HostConfig.PublishAllPorts}} {{json .NetworkSettings.Ports}}' @web
+    expect_contains "$(p_out)" '"53/udp":[{"HostIp":"127.0.0.1","HostPort":""}]'
+    expect_contains "$(p_out)" '"99/tcp":[{"HostIp":"","HostPort":"9000-9005"}]'
+    expect_contains "$(p_out)" '"81/udp":[{"HostIp":"","HostPort":"8081"}]'
+    pair ps -a --filter name=@web --format '{{.Names}} [{{.Ports}}]'
+    expect_eq "$(p_out)" "p-web []"
+    pair port @web
+    pair port @web 80
+    expect_eq "$(p_rc)" 1
+    local p
+    for p in abc 80/icmp 1.2.3:80:80 8000-8002:80-83 published=8080 a=b=c 70000 /tcp; do
+        same create -p "$p" busybox true
+        expect_eq "$(p_rc)" 125 "status of -p $p"
+    done
+    for p in 80:80 abc 9-8 70000 1-x ""; do
+        same create --expose "$p" busybox true
+        expect_eq "$(p_rc)" 125 "status of --expose $p"
+    done
+}

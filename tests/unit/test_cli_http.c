@@ -252,7 +252,34 @@ TEST(cli_publish)
     CHECK_STR(pier_error_msg(err), "invalid proto: ftp");
     CHECK(parse_publish("1.2.3:80:80", exposed, bind, &err) < 0);
     CHECK_STR(pier_error_msg(err), "invalid IP address: 1.2.3");
+    /* docker 28's long syntax: any other key ignored, the converted form
+     * in errors; the proto's own case in its error */
+    CHECK(parse_publish("published=8080", exposed, bind, &err) < 0);
+    CHECK_STR(pier_error_msg(err), "no port specified: 8080:/tcp<empty>");
+    CHECK(parse_publish("a=b=c", exposed, bind, &err) < 0);
+    CHECK_STR(pier_error_msg(err), "no port specified: :/tcp<empty>");
+    CHECK(parse_publish("=80", exposed, bind, &err) < 0);
+    CHECK_STR(pier_error_msg(err),
+              "invalid publish opts format (should be name=value but got '=80')");
+    CHECK(parse_publish("80/Ftp", exposed, bind, &err) < 0);
+    CHECK_STR(pier_error_msg(err), "invalid proto: Ftp");
     pier_error_free(&err);
+    json_decref(exposed);
+    json_decref(bind);
+    /* what docker's CLI sends for these (recorded from docker 28.2) */
+    exposed = json_object();
+    bind = json_object();
+    CHECK(parse_publish("target=81,foo=1,protocol=UDP", exposed, bind, &err) == 0);
+    CHECK(parse_publish("82/tcp/x", exposed, bind, &err) == 0);
+    CHECK(parse_publish("1-2-3", exposed, bind, &err) == 0);
+    CHECK(parse_publish("8000-8002:90", exposed, bind, &err) == 0);
+    b = json_dumps(bind, JSON_SORT_KEYS | JSON_COMPACT);
+    CHECK_STR(b,
+              "{\"1/tcp\":[{\"HostIp\":\"\",\"HostPort\":\"\"}],\"2/tcp\":[{\"HostIp\":\"\","
+              "\"HostPort\":\"\"}],\"81/udp\":[{\"HostIp\":\"\",\"HostPort\":\"\"}],\"82/tcp\":[{"
+              "\"HostIp\":\"\",\"HostPort\":\"\"}],\"90/tcp\":[{\"HostIp\":\"\",\"HostPort\":"
+              "\"8000-8002\"}]}");
+    free(b);
     json_decref(exposed);
     json_decref(bind);
 }
