@@ -278,10 +278,9 @@ test_ports_live_restore() {
     true
 }
 
-# Throughput of a published port against the container's own address:
-# the kernel forwards both, so the published path must not be much slower;
-# and against docker's userland proxy when it is installed.
-test_ports_throughput() {
+# A large transfer through a published port arrives whole (its speed
+# against docker's userland proxy is bench/network's to measure).
+test_ports_large_transfer() {
     net_setup
     local p1
     p1=$(free_port) || fail "no free port"
@@ -302,50 +301,13 @@ while True:
     on_exit "kill $!"
     wait_for ip netns exec "$NS" sh -c 'ss -Hltn "sport = :9000" | grep -q .'
     tp_ok publish c1 "$BR" "$NET.2" ":$p1:9000" >/dev/null
-    local send='
-import socket, sys, time
-size = int(sys.argv[3]) << 20
+    expect_eq "$("$PY" -c '
+import socket, sys
 buf = b"x" * (1 << 20)
-s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
-t = time.monotonic()
-for _ in range(size >> 20): s.sendall(buf)
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+for _ in range(256): s.sendall(buf)
 s.shutdown(socket.SHUT_WR)
-got = int(s.recv(64))
-dt = time.monotonic() - t
-assert got == size, (got, size)
-print(int(size / dt / 1e6))'
-    # docker's userland proxy (what docker runs per port unless told not
-    # to), on the same path, when it is installed
-    local p2="" proxy=false
-    if command -v docker-proxy >/dev/null; then
-        proxy=true
-        p2=$(free_port) || fail "no free port"
-        # it tells its parent it is ready on fd 3
-        docker-proxy -proto tcp -host-ip 127.0.0.1 -host-port "$p2" -container-ip "$NET.2" \
-            -container-port 9000 3>"$T/proxy-ready" &
-        on_exit "kill $!"
-        wait_for sh -c "ss -Hltn 'sport = :$p2' | grep -q ."
-    fi
-    # the best of three rounds of each, interleaved: the CPU is shared
-    local mb=${PIER_PORTS_BENCH_MB:-512} direct=0 published=0 proxied=0 r v
-    for r in 1 2 3; do
-        v=$("$PY" -c "$send" "$NET.2" 9000 "$mb") || fail "direct transfer"
-        [ "$v" -le "$direct" ] || direct=$v
-        v=$("$PY" -c "$send" 127.0.0.1 "$p1" "$mb") || fail "transfer through 127.0.0.1:$p1"
-        [ "$v" -le "$published" ] || published=$v
-        if $proxy; then
-            v=$("$PY" -c "$send" 127.0.0.1 "$p2" "$mb") || fail "transfer through docker-proxy"
-            [ "$v" -le "$proxied" ] || proxied=$v
-        fi
-    done
-    echo "throughput, best of 3 x $mb MB: direct to $NET.2: $direct MB/s," \
-        "published 127.0.0.1:$p1: $published MB/s, docker-proxy: $proxied MB/s" >&2
-    [ "$published" -ge $((direct / 2)) ] || fail "published port at $published MB/s, direct $direct MB/s"
-    # the kernel's path beats a copy through a process (by 5% to 70% on
-    # a loaded 2-core VM; the sender in python costs most of the CPU): the
-    # margin is for a CPU shared with other work
-    ! $proxy || [ "$published" -ge $((proxied * 2 / 3)) ] ||
-        fail "published port at $published MB/s, docker-proxy $proxied MB/s"
+print(int(s.recv(64)))' "$p1")" $((256 << 20)) "bytes through 127.0.0.1:$p1"
     tp_ok flush >/dev/null
 }
 
