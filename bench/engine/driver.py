@@ -519,6 +519,74 @@ class Bench:
                         self.add("run", c.col, ms)
                 self.guarded(("run", c.col), go)
 
+    @staticmethod
+    def bridged(c):
+        """The client's run flags with the engine's default network in place of none."""
+        f = list(c.flags)
+        if f[:2] == ["--network", "none"]:
+            del f[:2]
+        return f
+
+    def run_rm_bridge(self):
+        """run --rm on each engine's default bridge network: a veth, an address, NAT."""
+        a = self.a
+        say(f"run --rm true, default bridge: {a.warmup} warm-up + {a.runs} rounds x {len(self.clients)} clients")
+        for r in range(a.warmup + a.runs):
+            for c in self.rotate(self.clients, r):
+                def go(c=c, r=r):
+                    ms = self.timed(c.argv + ["run", "--rm"] + self.bridged(c) + [IMAGE, "true"])
+                    if r >= a.warmup:
+                        self.add("runbridge", c.col, ms)
+                self.guarded(("runbridge", c.col), go)
+
+    def port_throughput(self):
+        """MB/s from the host to a container through a port published on 127.0.0.1:
+        pier's DNAT against docker's userland proxy (and podman's rootful forwarding)."""
+        a = self.a
+        mb = a.port_mb
+        say(f"published port: {mb} MB to a container through 127.0.0.1, 3 rounds per engine")
+        for e in self.engines:
+            c = self.clients_of(e)[0]
+            name = f"{a.prefix}-port-{e}"
+
+            def go(c=c, e=e, name=name):
+                s = socket.socket()
+                s.bind(("127.0.0.1", 0))
+                port = s.getsockname()[1]
+                s.close()
+                self.run(c.argv + ["run", "-d", "--name", name, "-p", f"127.0.0.1:{port}:9000"] +
+                         self.bridged(c) + [IMAGE, "sh", "-c", "while true; do nc -l -p 9000 >/dev/null; done"])
+                try:
+                    for r in range(3):
+                        self.add("portmbps", c.col, mb / self.send_to(port, mb))
+                finally:
+                    self.run(c.argv + ["rm", "-f", name], check=False)
+            self.guarded(("portmbps", c.col), go)
+
+    @staticmethod
+    def send_to(port, mb):
+        """Seconds to send mb MiB to 127.0.0.1:port and see the receiver close."""
+        buf = b"x" * (1 << 20)
+        deadline = now() + 10
+        while True:
+            try:
+                s = socket.create_connection(("127.0.0.1", port), timeout=60)
+                # a proxy accepts before the container listens: wait for a byte to get through
+                s.sendall(buf[:1])
+                break
+            except OSError:
+                if now() > deadline:
+                    raise
+                time.sleep(0.05)
+        t0 = now()
+        for _ in range(mb):
+            s.sendall(buf)
+        s.shutdown(socket.SHUT_WR)
+        s.recv(1)
+        t = now() - t0
+        s.close()
+        return t
+
     def client_alone(self):
         """Each client's own cost: `--version`, which asks no daemon."""
         n = max(5, self.a.runs // 3)
@@ -773,6 +841,8 @@ class Bench:
             self.memory("idle")
             self.signal_check()
             self.run_rm()
+            self.run_rm_bridge()
+            self.port_throughput()
             self.client_alone()
             self.fill()
             self.ops()
@@ -869,6 +939,9 @@ class Bench:
             line(label, {c: self.med(m, c) for c in cols}, "ms")
             if m == "run":
                 line("run --rm IMAGE true, mean", {c: self.mean(m, c) for c in cols}, "ms")
+                line("run --rm IMAGE true, default bridge", {c: self.med("runbridge", c) for c in cols}, "ms")
+                line(f"published port, {a.port_mb} MB in (more is better)",
+                     {c: self.med("portmbps", c) for c in cols}, "MB/s")
         line(f"logs: run -d until exit, {a.log_mb} MB stdout", {c: self.med("logwrite", c) for c in cols}, "ms")
         line(f"logs: read back to /dev/null", {c: self.med("logread", c) for c in cols}, "ms")
         line("logs: log file size on disk", {e: self.mem.get(("logfile", e)) for e in self.engines}, "MiB")
@@ -941,6 +1014,7 @@ def main():
     ap.add_argument("--idle-many", type=int, default=1000)
     ap.add_argument("--startup-reps", type=int, default=3)
     ap.add_argument("--import-reps", type=int, default=5)
+    ap.add_argument("--port-mb", type=int, default=1024)
     ap.add_argument("--settle", type=int, default=22, help="seconds before memory is read")
     ap.add_argument("--timeout", type=int, default=300, help="seconds for any one command")
     ap.add_argument("--pierd-flags", default="")
