@@ -508,16 +508,20 @@ class Bench:
 
     # ---- phases ------------------------------------------------------------
 
-    def run_rm(self):
+    def run_rm(self, metric="run", bridge=False):
+        """run --rm true, with no network or (bridge) on each engine's default
+        bridge network: a veth, an address, NAT."""
         a = self.a
-        say(f"run --rm true: {a.warmup} warm-up + {a.runs} rounds x {len(self.clients)} clients")
+        say(f"run --rm true{', default bridge' if bridge else ''}: {a.warmup} warm-up + {a.runs} rounds x "
+            f"{len(self.clients)} clients")
         for r in range(a.warmup + a.runs):
             for c in self.rotate(self.clients, r):
                 def go(c=c, r=r):
-                    ms = self.timed(c.argv + ["run", "--rm"] + c.flags + [IMAGE, "true"])
+                    flags = self.bridged(c) if bridge else c.flags
+                    ms = self.timed(c.argv + ["run", "--rm"] + flags + [IMAGE, "true"])
                     if r >= a.warmup:
-                        self.add("run", c.col, ms)
-                self.guarded(("run", c.col), go)
+                        self.add(metric, c.col, ms)
+                self.guarded((metric, c.col), go)
 
     @staticmethod
     def bridged(c):
@@ -526,18 +530,6 @@ class Bench:
         if f[:2] == ["--network", "none"]:
             del f[:2]
         return f
-
-    def run_rm_bridge(self):
-        """run --rm on each engine's default bridge network: a veth, an address, NAT."""
-        a = self.a
-        say(f"run --rm true, default bridge: {a.warmup} warm-up + {a.runs} rounds x {len(self.clients)} clients")
-        for r in range(a.warmup + a.runs):
-            for c in self.rotate(self.clients, r):
-                def go(c=c, r=r):
-                    ms = self.timed(c.argv + ["run", "--rm"] + self.bridged(c) + [IMAGE, "true"])
-                    if r >= a.warmup:
-                        self.add("runbridge", c.col, ms)
-                self.guarded(("runbridge", c.col), go)
 
     def port_throughput(self):
         """MB/s from the host to a container through a port published on 127.0.0.1:
@@ -841,7 +833,7 @@ class Bench:
             self.memory("idle")
             self.signal_check()
             self.run_rm()
-            self.run_rm_bridge()
+            self.run_rm("runbridge", bridge=True)
             self.port_throughput()
             self.client_alone()
             self.fill()
