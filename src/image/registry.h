@@ -20,6 +20,7 @@
 #define REG_MANIFEST_MAX (4u << 20) /* a manifest or index: docker's own cap */
 #define REG_TOKEN_MAX (1u << 20)    /* the token server's answer */
 #define REG_TAGS_MAX (4u << 20)     /* a tag list */
+#define REG_CHUNK (16 << 20)        /* a larger blob goes up in PATCHes of this size */
 #define REG_ERROR_MAX (64u << 10)   /* an error body, read for its message */
 #define REG_HEADER_MAX 8192         /* one WWW-Authenticate value */
 #define REG_AUTH_HEADER_MAX (64u << 10)
@@ -153,9 +154,10 @@ int reg_blob_exists(struct reg_client *c, const char *digest, bool *exists, pier
  * would not (it does not have it there, or does not mount). */
 int reg_mount_blob(struct reg_client *c, const char *digest, const char *from, bool *mounted,
                    pier_err_t *err);
-/* A blob of size bytes read from fd (from its start), uploaded in one PUT
- * after the POST that opens the upload; go as for reg_fetch_blob, with the
- * bytes sent so far. */
+/* A blob of size bytes read from fd (from its start), uploaded after the
+ * POST that opens the upload: in one PUT up to REG_CHUNK bytes, else in
+ * PATCHes of REG_CHUNK and a PUT that ends it; go as for reg_fetch_blob,
+ * with the bytes sent so far. */
 int reg_put_blob(struct reg_client *c, const struct reg_desc *d, int fd, reg_progress_fn go,
                  void *data, pier_err_t *err);
 /* A manifest of media_type at a tag; the registry must name the digest

@@ -138,14 +138,16 @@ static int on_progress(void *data, curl_off_t dltotal, curl_off_t dlnow, curl_of
     struct resp *r = data;
     if (r->cancel && atomic_load(r->cancel))
         return 1;
-    if (r->go && !r->go(r->go_data, r->method && strcmp(r->method, "PUT") == 0 ? ulnow : r->got)) {
+    bool up = r->method && (strcmp(r->method, "PUT") == 0 || strcmp(r->method, "PATCH") == 0);
+    if (r->go && !r->go(r->go_data, up ? r->in_off + ulnow : r->got)) {
         r->stopped = true;
         return 1;
     }
     return 0;
 }
 
-/* A PUT's body, from memory or a file. */
+/* A PUT's or PATCH's body, from memory or a file (read at its offset, so
+ * that a request repeated after a 401 sends the same bytes). */
 static size_t on_read(char *p, size_t size, size_t nitems, void *data)
 {
     struct resp *r = data;
@@ -158,8 +160,10 @@ static size_t on_read(char *p, size_t size, size_t nitems, void *data)
         r->sent += (int64_t)n;
         return n;
     }
+    if ((int64_t)n > r->in_size - r->sent)
+        n = (size_t)(r->in_size - r->sent);
     ssize_t got;
-    while ((got = read(r->in_fd, p, n)) < 0 && errno == EINTR)
+    while ((got = pread(r->in_fd, p, n, r->in_off + r->sent)) < 0 && errno == EINTR)
         ;
     if (got < 0) {
         r->werrno = errno;
@@ -189,21 +193,21 @@ int reg_perform(struct reg_client *c, CURL *h, const char *url, const char *acce
     struct curl_slist *hdrs = NULL;
     if (accept != NULL && (hdrs = curl_slist_append(NULL, accept)) == NULL)
         return pier_error(err, ENOMEM, "request");
-    bool put = r->method && strcmp(r->method, "PUT") == 0;
-    if (put && r->in_type != NULL) {
-        struct curl_slist *more = curl_slist_append(hdrs, r->in_type);
+    bool patch = r->method && strcmp(r->method, "PATCH") == 0;
+    bool put = patch || (r->method && strcmp(r->method, "PUT") == 0);
+    const char *more_hdrs[] = {put ? r->in_type : NULL, patch ? r->in_range : NULL};
+    for (size_t i = 0; i < ARRAY_SIZE(more_hdrs); i++) {
+        if (more_hdrs[i] == NULL)
+            continue;
+        struct curl_slist *more = curl_slist_append(hdrs, more_hdrs[i]);
         if (more == NULL) {
             curl_slist_free_all(hdrs);
             return pier_error(err, ENOMEM, "request");
         }
         hdrs = more;
     }
-    r->sent = 0;
     /* a request repeated after a 401 sends its body again */
-    if (put && r->in_data == NULL && lseek(r->in_fd, 0, SEEK_SET) < 0) {
-        curl_slist_free_all(hdrs);
-        return pier_error(err, errno, "rewind the upload");
-    }
+    r->sent = 0;
     cleanup_free char *token = NULL;
     enum reg_scheme scheme = REG_AUTH_NONE;
     if (auth == AUTH_REGISTRY) {
@@ -250,6 +254,8 @@ int reg_perform(struct reg_client *c, CURL *h, const char *url, const char *acce
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, 0L);
     } else if (put) {
         curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+        if (patch)
+            curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "PATCH");
         curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
         curl_easy_setopt(h, CURLOPT_READDATA, r);
         curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)r->in_size);
@@ -266,7 +272,8 @@ int reg_perform(struct reg_client *c, CURL *h, const char *url, const char *acce
     CURLcode rc = curl_easy_perform(h);
     curl_slist_free_all(hdrs);
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
-    const char *method = put                                           ? "Put"
+    const char *method = patch                                         ? "Patch"
+                         : put                                         ? "Put"
                          : r->method && strcmp(r->method, "HEAD") == 0 ? "Head"
                          : post || r->method                           ? "Post"
                                                                        : "Get";

@@ -48,11 +48,13 @@ struct resp {
     const atomic_bool *cancel;
     /* the request, when not a GET (or a POST of a form): set by the
      * caller, kept by the reset */
-    const char *method;  /* "HEAD", "POST", "PUT" */
-    int in_fd;           /* a PUT's body from this fd (in_size bytes)... */
+    const char *method; /* "HEAD", "POST", "PUT", "PATCH" */
+    int in_fd;          /* a PUT's or PATCH's body from this fd (in_size bytes at in_off)... */
+    int64_t in_off;
     const char *in_data; /* ...or from memory */
     int64_t in_size, sent;
-    const char *in_type; /* its Content-Type header, "Content-Type: ..." */
+    const char *in_type;  /* its Content-Type header, "Content-Type: ..." */
+    const char *in_range; /* a PATCH's Content-Range header, or NULL */
     char errbuf[CURL_ERROR_SIZE];
 };
 

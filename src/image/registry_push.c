@@ -1,10 +1,11 @@
 /* The push half of the registry client: whether a blob is there (HEAD),
  * a blob mounted from another repository of the registry, a blob's upload
- * (POST to open it, then one PUT of the whole blob with its digest: a
- * monolithic upload, which every registry takes), and a manifest's PUT at
- * its tag.  Authentication is the client's (a token for
- * repository:<path>:pull,push, or Basic).  The blob calls may run on
- * several threads at once: each has a connection of its own. */
+ * (POST to open it, then one PUT of the whole blob with its digest, a
+ * monolithic upload; or, for a large one, PATCHes of REG_CHUNK bytes and
+ * a PUT without a body, a chunked upload, whose failed request is all
+ * that is sent again), and a manifest's PUT at its tag.  Authentication is the client's (a token
+ * for repository:<path>:pull,push, or Basic).  The blob calls may run on several threads at once:
+ * each has a connection of its own. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,28 +80,62 @@ int reg_mount_blob(struct reg_client *c, const char *digest, const char *from, b
     return ret;
 }
 
-/* Where the upload that POST opened goes: its Location, which may be a
- * path on the registry, with the blob's digest added. */
-static int upload_url(struct reg_client *c, CURL *h, const struct resp *r, const char *digest,
-                      struct buf *url, pier_err_t *err)
+/* Where an upload goes on: the Location of the registry's last answer,
+ * which may be a path on the registry. */
+static int next_url(struct reg_client *c, const struct resp *r, struct buf *url, pier_err_t *err)
 {
     if (r->location[0] == '\0')
-        return pier_error(err, 0, "the registry opened an upload without a Location");
+        return pier_error(err, 0, "the registry answered an upload without a Location");
     if (r->location[0] == '/')
         buf_puts(url, c->base);
     else if (strncmp(r->location, "http://", 7) != 0 && strncmp(r->location, "https://", 8) != 0)
         return pier_error(err, 0, "upload Location %.200s: not a URL", r->location);
+    buf_puts(url, r->location);
+    return url->failed ? pier_error(err, ENOMEM, "upload") : 0;
+}
+
+/* The upload's URL with the blob's digest added, for the PUT that ends it. */
+static int with_digest(CURL *h, const struct buf *at, const char *digest, struct buf *url,
+                       pier_err_t *err)
+{
     cleanup_free char *e = curl_easy_escape(h, digest, 0);
     if (e == NULL)
         return pier_error(err, ENOMEM, "upload");
-    buf_printf(url, "%s%sdigest=%s", r->location, strchr(r->location, '?') ? "&" : "?", e);
+    buf_printf(url, "%s%sdigest=%s", at->data, strchr(at->data, '?') ? "&" : "?", e);
     return url->failed ? pier_error(err, ENOMEM, "upload") : 0;
+}
+
+static int put_chunks(struct reg_client *c, CURL *h, struct resp *r, int fd, int64_t size,
+                      struct buf *url, pier_err_t *err)
+{
+    for (int64_t off = 0; off < size; off += REG_CHUNK) {
+        int64_t n = size - off < REG_CHUNK ? size - off : REG_CHUNK;
+        char range[80];
+        snprintf(range, sizeof range, "Content-Range: %lld-%lld", (long long)off,
+                 (long long)(off + n - 1));
+        r->method = "PATCH";
+        r->in_fd = fd;
+        r->in_off = off;
+        r->in_size = n;
+        r->in_range = range;
+        if (reg_request(c, h, url->data, NULL, r, err) < 0)
+            return -1;
+        if (r->status != 202)
+            return push_error(c, r, url->data, err);
+        buf_free(url);
+        *url = (struct buf)BUF_INIT;
+        if (next_url(c, r, url, err) < 0)
+            return -1;
+    }
+    r->in_range = NULL;
+    return 0;
 }
 
 int reg_put_blob(struct reg_client *c, const struct reg_desc *d, int fd, reg_progress_fn go,
                  void *data, pier_err_t *err)
 {
     cleanup_buf struct buf url = BUF_INIT;
+    cleanup_buf struct buf at = BUF_INIT;
     cleanup_buf struct buf put = BUF_INIT;
     buf_printf(&url, "%s/v2/%s/blobs/uploads/", c->base, c->ref.path);
     cleanup_curl CURL *h = curl_easy_init();
@@ -111,14 +146,21 @@ int reg_put_blob(struct reg_client *c, const struct reg_desc *d, int fd, reg_pro
     if (ret == 0 && r.status != 202)
         ret = push_error(c, &r, url.data, err);
     if (ret == 0)
-        ret = upload_url(c, h, &r, d->digest, &put, err);
+        ret = next_url(c, &r, &at, err);
+    r.go = go;
+    r.go_data = data;
+    r.in_type = "Content-Type: application/octet-stream";
+    /* large blobs in chunks, the last PUT then without a body */
+    bool chunked = d->size > REG_CHUNK;
+    if (ret == 0 && chunked)
+        ret = put_chunks(c, h, &r, fd, d->size, &at, err);
+    if (ret == 0)
+        ret = with_digest(h, &at, d->digest, &put, err);
     if (ret == 0) {
         r.method = "PUT";
         r.in_fd = fd;
-        r.in_size = d->size;
-        r.in_type = "Content-Type: application/octet-stream";
-        r.go = go;
-        r.go_data = data;
+        r.in_off = chunked ? d->size : 0;
+        r.in_size = chunked ? 0 : d->size;
         ret = reg_request(c, h, put.data, NULL, &r, err);
         if (ret == 0 && r.status != 201)
             ret = push_error(c, &r, put.data, err);

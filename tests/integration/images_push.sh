@@ -173,3 +173,22 @@ test_push_and_pull_with_bearer_tokens() {
     expect_contains "$(cat "$T/token/requests")" "- repository:team/app:pull"
     expect_eq "$(docker run --rm "$REG/team/app:1" echo token)" token
 }
+
+# A layer larger than a chunk (16 MiB, random so that gzip keeps it so)
+# goes up in PATCHes; the registry, skopeo and umoci take it.
+test_push_chunked_upload() {
+    engine_start
+    REG_LOG=info registry_start
+    mkdir -p "$T/big"
+    head -c $((40 << 20)) /dev/urandom >"$T/big/blob"
+    tar -C "$T/big" -c . | docker import - "$REG/big:1" >/dev/null
+    local out
+    out=$("$PIER" push "$REG/big:1") || fail "push: $out"
+    expect_contains "$out" ": Pushed"
+    # 40 MiB in chunks of 16: three PATCHes
+    expect_eq "$(grep -c 'http.request.method=PATCH.*http.request.uri="/v2/big/blobs/uploads/' "$T/registry.log")" 3 \
+        "PATCH requests"
+    skopeo copy -q --src-tls-verify=false "docker://$REG/big:1" "oci:$T/back:big" || fail "skopeo copy back"
+    umoci raw unpack --image "$T/back:big" "$T/unpacked" || fail "umoci raw unpack"
+    cmp "$T/unpacked/blob" "$T/big/blob" || fail "the blob differs"
+}

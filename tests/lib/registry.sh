@@ -19,7 +19,8 @@ registry_stop() {
 # registry_start [htpasswd FILE] [tls CERT KEY] [token REALM CERT]: a
 # registry of the test's own (Basic auth from an htpasswd file, https,
 # Bearer tokens from REALM signed by CERT's key); REG is ADDR:PORT (REG_ADDR, default 127.0.0.1, on a free port), REG_DATA
-# its storage.  REG_WRAP (e.g. "ip netns exec NS") runs it elsewhere.
+# its storage.  REG_WRAP (e.g. "ip netns exec NS") runs it elsewhere;
+# REG_LOG=info logs every request.
 registry_start() {
     [ -x "$REGISTRY" ] || fail "$REGISTRY is missing (apt-get install docker-registry)"
     local port htpasswd= cert= key= scheme=http realm= bundle=
@@ -37,7 +38,7 @@ registry_start() {
     mkdir -p "$REG_DATA"
     {
         echo "version: 0.1"
-        echo "log: {level: warn}"
+        echo "log: {level: ${REG_LOG:-warn}}"
         echo "storage: {filesystem: {rootdirectory: $REG_DATA}}"
         if [ -n "$cert" ]; then
             echo "http: {addr: \"$REG\", tls: {certificate: $cert, key: $key}}"
