@@ -270,3 +270,25 @@ test_pull_all_tags() {
     expect_fail "tag can't be used with --all-tags/-a" docker pull -a "$REG/many:1"
     expect_fail "pull access denied for $REG/nothing, repository does not exist" "$PIER" pull -a "$REG/nothing"
 }
+
+# A layer with whiteouts, as registries carry them (.wh.NAME, and
+# .wh..wh..opq for a directory made opaque): pulled, the container sees
+# what the top layer left.
+test_pull_layer_with_whiteouts() {
+    engine_start
+    registry_start
+    mkdir -p "$T/lower/d" "$T/lower/keep" "$T/upper/d" "$T/upper/keep"
+    echo a >"$T/lower/gone"
+    echo x >"$T/lower/d/x"
+    echo k >"$T/lower/keep/k"
+    : >"$T/upper/.wh.gone"
+    : >"$T/upper/d/.wh..wh..opq"
+    echo y >"$T/upper/d/y"
+    : >"$T/upper/keep/.wh.k"
+    echo k2 >"$T/upper/keep/k2"
+    layout wh --layer "$T/lower" --layer "$T/upper" >/dev/null
+    push wh wh
+    "$PIER" pull -q "$REG/wh" >/dev/null || fail "pull"
+    expect_eq "$(docker run --rm "$REG/wh" sh -c 'ls -a /d /keep; test -e /gone && echo gone-is-there; echo end')" \
+        "/d:"$'\n'"."$'\n'".."$'\n'"y"$'\n\n'"/keep:"$'\n'"."$'\n'".."$'\n'"k2"$'\n'"end"
+}
