@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "../image/archive.h"
+#include "../image/registry.h"
 #include "../lib/cleanup.h"
 #include "../lib/json.h"
 #include "../lib/log.h"
@@ -39,9 +40,28 @@ struct pump {
     const char *action; /* "save", "load": the events of the images */
     json_t *ids;        /* the images saved or loaded */
     struct img_save *sv;
-    int body; /* load: the uploaded archive */
+    int body;                     /* load: the uploaded archive */
+    struct reg_platform platform; /* the platform parameter's, when has_platform */
+    bool has_platform;
     pier_err_t err;
 };
+
+/* The request's platform parameter (JSON or os/arch), when it has one;
+ * a bad one is a 400. */
+static int platform_param(struct api_req *r, struct pump *p)
+{
+    const char *q = api_query(r, "platform");
+    if (q == NULL || *q == '\0')
+        return 0;
+    pier_err_t err = NULL;
+    if (reg_platform_query(q, &p->platform, &err) < 0) {
+        api_reply_error(r, 400, "%s", pier_error_msg(err));
+        pier_error_free(&err);
+        return -1;
+    }
+    p->has_platform = true;
+    return 0;
+}
 
 static void pump_free(struct pump *p)
 {
@@ -227,7 +247,12 @@ static void save(struct api_req *r, const char *const *names)
     if (p == NULL)
         return;
     pier_err_t err = NULL;
-    if (img_save_open(engine_images(p->e), names, &p->sv, &err) < 0) {
+    if (platform_param(r, p) < 0) {
+        pump_free(p);
+        return;
+    }
+    if (img_save_open(engine_images(p->e), names, p->has_platform ? &p->platform : NULL, &p->sv,
+                      &err) < 0) {
         pump_free(p);
         api_reply_err(r, &err);
         return;
@@ -290,7 +315,10 @@ static void load_loaded(void *data, const char *image_id)
 static void load_run(void *data)
 {
     struct pump *p = data;
-    struct img_load_report rep = {.line = load_line, .loaded = load_loaded, .data = p};
+    struct img_load_report rep = {.line = load_line,
+                                  .loaded = load_loaded,
+                                  .data = p,
+                                  .platform = p->has_platform ? &p->platform : NULL};
     if (img_load(engine_images(p->e), p->body, &rep, &p->err) < 0) {
         const char *msg = pier_error_msg(p->err);
         send_message(p, json_pack("{s:{s:s}, s:s}", "errorDetail", "message", msg, "error", msg));
@@ -308,6 +336,10 @@ void h_images_load(struct api_req *r)
     struct pump *p = pump_new(r, "load");
     if (p == NULL)
         return;
+    if (platform_param(r, p) < 0) {
+        pump_free(p);
+        return;
+    }
     /* the request's own fd goes with it, perhaps before the thread ends */
     p->body = fcntl(api_body_fd(r), F_DUPFD_CLOEXEC, 3);
     if (p->body < 0) {

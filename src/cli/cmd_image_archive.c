@@ -11,6 +11,7 @@
 
 #include "../lib/cleanup.h"
 #include "../lib/file.h"
+#include "../lib/json.h"
 #include "cli.h"
 #include "progress.h"
 
@@ -18,6 +19,26 @@
 
 /* docker's ValidateOutputPath: the folder must exist; an existing path
  * must be a file or a folder. */
+/* --platform os[/arch[/variant]] as docker 28 sends it: a JSON OCI
+ * platform in the query. */
+static int platform_param(struct buf *q, const char *platform, pier_err_t *err)
+{
+    if (*platform == '\0')
+        return 0;
+    char os[64] = "", arch[64] = "", variant[64] = "";
+    if (sscanf(platform, "%63[^/]/%63[^/]/%63[^/]", os, arch, variant) < 1 || strchr(os, '"') ||
+        strchr(arch, '"') || strchr(variant, '"'))
+        return pier_error(err, 0, "invalid platform %s", platform);
+    cleanup_json json_t *j = json_pack("{s:s, s:s}", "architecture", arch, "os", os);
+    if (j && *variant)
+        json_object_set_new(j, "variant", json_string(variant));
+    cleanup_free char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    if (text == NULL)
+        return pier_error(err, ENOMEM, "platform");
+    url_param(q, "platform", text);
+    return 0;
+}
+
 static int check_output(const char *path, pier_err_t *err)
 {
     cleanup_free char *copy = strdup(path);
@@ -90,9 +111,8 @@ static int run_save(struct cli *cli, const char *path, struct flagset *fs)
     buf_puts(&q, "/images/get");
     for (int i = 0; i < fs->nargs; i++)
         url_param(&q, "names", fs->args[i]);
-    const char *platform = flag_str(fs, "platform");
-    if (*platform)
-        url_param(&q, "platform", platform);
+    if (platform_param(&q, flag_str(fs, "platform"), &err) < 0)
+        return cli_fail(&err);
     struct api_stream s;
     if (api_stream_open(cli, "GET", q.data, NULL, -1, NULL, &s, &err) < 0)
         return cli_fail(&err);
@@ -145,9 +165,8 @@ static int run_load(struct cli *cli, const char *path, struct flagset *fs)
     bool quiet = flag_bool(fs, "quiet") || !isatty(1);
     cleanup_buf struct buf q = BUF_INIT;
     buf_puts(&q, "/images/load");
-    const char *platform = flag_str(fs, "platform");
-    if (*platform)
-        url_param(&q, "platform", platform);
+    if (platform_param(&q, flag_str(fs, "platform"), &err) < 0)
+        return cli_fail(&err);
     if (quiet)
         url_param(&q, "quiet", "1");
     struct api_stream s;

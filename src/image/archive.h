@@ -32,10 +32,13 @@ struct img_save;
  * repository (or, with none, the image whose id it prefixes); an id or id
  * prefix the image, untagged.  Everything the archive needs is taken now
  * (config blobs read, layer blobs opened), so that an rmi meanwhile cannot
- * tear it.  Errors: ENOENT "No such image: NAME", EINVAL for a malformed
- * reference. */
-int img_save_open(struct img_store *s, const char *const *names, struct img_save **out,
-                  pier_err_t *err);
+ * tear it.  want (may be NULL): every image must be of that platform
+ * (docker 28's save --platform, of single-platform images).  Errors:
+ * ENOENT "No such image: NAME" or a platform that does not match, EINVAL
+ * for a malformed reference. */
+struct reg_platform;
+int img_save_open(struct img_store *s, const char *const *names, const struct reg_platform *want,
+                  struct img_save **out, pier_err_t *err);
 /* The ids of the images it holds ("sha256:<hex>"), for their events. */
 size_t img_save_count(const struct img_save *sv);
 const char *img_save_id(const struct img_save *sv, size_t i);
@@ -54,6 +57,8 @@ struct img_load_report {
     /* An image was loaded, for its event. */
     void (*loaded)(void *data, const char *image_id);
     void *data;
+    /* only the images of this platform (load --platform); NULL: all */
+    const struct reg_platform *platform;
 };
 
 /* Load every image of the archive read from fd (a tar, plain or

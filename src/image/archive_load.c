@@ -25,6 +25,7 @@
 #include "../lib/json.h"
 #include "archive.h"
 #include "internal.h"
+#include "registry.h"
 
 #define COPY_BLOCK (256u << 10)
 /* A whole archive, decompressed: far beyond any image, short of a full disk. */
@@ -457,6 +458,19 @@ static int load_image(struct load *l, struct plan *p, pier_err_t *err)
     return 0;
 }
 
+/* Whether the planned image is of the platform asked for (all are when
+ * none was). */
+static bool of_platform(struct load *l, const struct plan *p)
+{
+    if (l->rep->platform == NULL)
+        return true;
+    cleanup_json json_t *config = json_loadb(p->config, p->config_len, 0, NULL);
+    pier_err_t e = NULL;
+    bool ok = reg_platform_check(config, l->rep->platform, "", &e) == 0;
+    pier_error_free(&e);
+    return ok;
+}
+
 static int load_all(struct load *l, const struct img_archive_index *idx, pier_err_t *err)
 {
     const struct img_archive_entry *me = img_archive_lookup(idx, "manifest.json", err);
@@ -480,18 +494,26 @@ static int load_all(struct load *l, const struct img_archive_index *idx, pier_er
     /* Every image checked before the first is loaded; configs are read
      * again when loaded, rather than all held at once. */
     int ret = 0;
+    size_t loaded = 0;
     for (int pass = 0; pass < 2; pass++) {
         for (size_t i = 0; ret == 0 && i < m->n; i++) {
             struct plan p = {0};
             ret = plan_image(l->tar, idx, &m->items[i], &p, err);
-            if (ret == 0 && pass == 1)
+            if (ret == 0 && pass == 1 && of_platform(l, &p)) {
                 ret = load_image(l, &p, err);
+                loaded++;
+            }
             if (ret < 0 && m->n > 1)
                 pier_error_wrap(err, "image %zu of %zu", i + 1, m->n);
             plan_free(&p);
         }
     }
     img_archive_manifest_free(m);
+    if (ret == 0 && loaded == 0 && l->rep->platform != NULL) {
+        char want[128];
+        reg_platform_format(l->rep->platform, want, sizeof want);
+        ret = pier_fail(err, ENOENT, "no image in the archive is of the platform %s", want);
+    }
     return ret;
 }
 

@@ -19,6 +19,7 @@
 #include "../lib/json.h"
 #include "archive.h"
 #include "internal.h"
+#include "registry.h"
 
 #define COPY_BLOCK (256u << 10)
 
@@ -217,8 +218,8 @@ static int open_layer(struct img_store *s, struct img_save *sv, const char *diff
     return 0;
 }
 
-int img_save_open(struct img_store *s, const char *const *names, struct img_save **out,
-                  pier_err_t *err)
+int img_save_open(struct img_store *s, const char *const *names, const struct reg_platform *want,
+                  struct img_save **out, pier_err_t *err)
 {
     struct img_save *sv = calloc(1, sizeof *sv);
     if (sv == NULL)
@@ -228,6 +229,10 @@ int img_save_open(struct img_store *s, const char *const *names, struct img_save
     for (size_t i = 0; ret == 0 && names[i] != NULL; i++)
         ret = select_name(s, sv, names[i], err);
     pthread_mutex_unlock(&s->lock);
+    for (size_t i = 0; ret == 0 && want != NULL && i < sv->n; i++) {
+        const char *ref = json_string_value(json_array_get(sv->img[i].tags, 0));
+        ret = reg_platform_check(sv->img[i].platform, want, ref ? ref : sv->img[i].id + 7, err);
+    }
     for (size_t i = 0; ret == 0 && i < sv->n; i++) {
         struct save_image *si = &sv->img[i];
         if (pier_read_file_at(s->blobfd, si->id + 7, IMG_CONFIG_MAX, &si->config, &si->config_len,

@@ -327,6 +327,52 @@ int reg_platform_parse(const char *s, struct reg_platform *p, pier_err_t *err)
     return 0;
 }
 
+int reg_platform_query(const char *q, struct reg_platform *p, pier_err_t *err)
+{
+    if (q[0] != '{')
+        return reg_platform_parse(q, p, err);
+    cleanup_json json_t *j = json_loads(q, 0, NULL);
+    const char *os = json_string_value(json_object_get(j, "os"));
+    const char *arch = json_string_value(json_object_get(j, "architecture"));
+    const char *variant = json_string_value(json_object_get(j, "variant"));
+    if (!json_is_object(j) || os == NULL || *os == '\0')
+        return pier_fail(err, EINVAL, "invalid platform %.100s: expected a JSON object with os", q);
+    char text[3 * sizeof p->os + 4];
+    snprintf(text, sizeof text, "%.31s%s%.31s%s%.31s", os, arch && *arch ? "/" : "",
+             arch ? arch : "", variant && *variant && arch && *arch ? "/" : "",
+             variant && arch && *arch ? variant : "");
+    return reg_platform_parse(text, p, err);
+}
+
+/* An image config's platform as text ("linux/arm64/v8"); false when it
+ * names no architecture. */
+static bool config_platform(json_t *config, char *text, size_t cap)
+{
+    const char *os = json_string_value(json_object_get(config, "os"));
+    const char *arch = json_string_value(json_object_get(config, "architecture"));
+    const char *variant = json_string_value(json_object_get(config, "variant"));
+    snprintf(text, cap, "%.31s/%.31s%s%.31s", os && *os ? os : "linux", arch ? arch : "",
+             variant && *variant ? "/" : "", variant ? variant : "");
+    return arch && *arch;
+}
+
+int reg_platform_check(json_t *config, const struct reg_platform *want, const char *ref,
+                       pier_err_t *err)
+{
+    char text[128], w[128];
+    struct reg_platform have;
+    pier_err_t e = NULL;
+    bool known = config_platform(config, text, sizeof text);
+    if (known && reg_platform_parse(text, &have, &e) == 0 && reg_platform_match(want, &have))
+        return 0;
+    pier_error_free(&e);
+    reg_platform_format(want, w, sizeof w);
+    return pier_fail(err, ENOENT,
+                     "image with reference %s was found but its platform (%s) does not match the "
+                     "specified platform (%s)",
+                     ref, text, w);
+}
+
 void reg_platform_format(const struct reg_platform *p, char *out, size_t cap)
 {
     snprintf(out, cap, "%s/%s%s%s", p->os, p->arch, p->variant[0] ? "/" : "", p->variant);

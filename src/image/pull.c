@@ -88,29 +88,11 @@ static int resolve(struct pull *p, json_t **doc, pier_err_t *err)
 /* The config's platform must be what was asked for, when it was asked. */
 static int check_platform(struct pull *p, json_t *config, pier_err_t *err)
 {
-    const char *os = json_string_value(json_object_get(config, "os"));
-    const char *arch = json_string_value(json_object_get(config, "architecture"));
-    const char *variant = json_string_value(json_object_get(config, "variant"));
     if (!p->explicit_platform)
         return 0;
-    struct reg_platform have = {0};
-    char text[128];
-    snprintf(text, sizeof text, "%s/%s%s%s", os ? os : "", arch ? arch : "", variant ? "/" : "",
-             variant ? variant : "");
-    pier_err_t e = NULL;
-    if (os == NULL || arch == NULL || reg_platform_parse(text, &have, &e) < 0 ||
-        !reg_platform_match(&p->want, &have)) {
-        pier_error_free(&e);
-        char want[128];
-        reg_platform_format(&p->want, want, sizeof want);
-        char ref[IMG_REF_MAX];
-        img_ref_familiar(&p->ref, true, ref, sizeof ref);
-        return pier_fail(err, ENOENT,
-                         "image with reference %s was found but its platform (%s) does not match "
-                         "the specified platform (%s)",
-                         ref, text, want);
-    }
-    return 0;
+    char ref[IMG_REF_MAX];
+    img_ref_familiar(&p->ref, true, ref, sizeof ref);
+    return reg_platform_check(config, &p->want, ref, err);
 }
 
 /* The config, verified, and the layers it and the manifest describe. */

@@ -101,6 +101,13 @@ void reg_platform_host(struct reg_platform *p);
  * (x86_64 is amd64, aarch64 is arm64, arm64's v8 is implied). */
 int reg_platform_parse(const char *s, struct reg_platform *p, pier_err_t *err);
 void reg_platform_format(const struct reg_platform *p, char *out, size_t cap);
+/* A platform as the API's platform parameter gives it: JSON ({"os",
+ * "architecture", "variant"}, docker 28's), or os[/arch[/variant]]. */
+int reg_platform_query(const char *q, struct reg_platform *p, pier_err_t *err);
+/* Whether an image config's platform runs as want asks; ENOENT with
+ * docker's words for the image ref names when it does not. */
+int reg_platform_check(json_t *config, const struct reg_platform *want, const char *ref,
+                       pier_err_t *err);
 /* Whether an image of `have` runs as `want` asks (a variant left out of
  * either matches any). */
 bool reg_platform_match(const struct reg_platform *want, const struct reg_platform *have);

@@ -321,3 +321,25 @@ m[0]["RepoTags"] = ["odd:v1"]'
     expect_eq "$(docker run --rm odd:v1 echo zstd)" zstd
 }
 
+
+# save and load --platform (docker 28's, a JSON platform in the query):
+# an image of the platform asked for is saved or loaded, another is
+# refused by name, or left out of a load.
+test_save_and_load_platform() {
+    engine_start
+    busybox_image bb:1
+    local arch
+    arch=$(docker image inspect -f '{{.Architecture}}' bb:1)
+    docker save --platform "linux/$arch" -o "$T/mine.tar" bb:1 || fail "docker save --platform linux/$arch"
+    "$PIER" save --platform "linux/$arch" -o "$T/mine2.tar" bb:1 || fail "pier save --platform"
+    expect_fail "image with reference bb:1 was found but its platform (linux/$arch) does not match the specified platform (linux/s390x)" \
+        docker save --platform linux/s390x -o "$T/other.tar" bb:1
+    expect_fail "does not match the specified platform (linux/s390x)" \
+        "$PIER" save --platform linux/s390x -o "$T/other.tar" bb:1
+    docker rmi bb:1 >/dev/null
+    expect_fail "no image in the archive is of the platform linux/s390x" \
+        "$PIER" load --platform linux/s390x -i "$T/mine.tar"
+    expect_eq "$(image_count)" 0 "images after a load of another platform"
+    expect_contains "$(docker load --platform "linux/$arch" -i "$T/mine.tar")" "Loaded image: bb:1"
+    expect_eq "$(docker run --rm bb:1 echo loaded)" loaded
+}

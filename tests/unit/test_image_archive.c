@@ -11,6 +11,7 @@
 #include "../../src/image/archive.h"
 #include "../../src/image/image.h"
 #include "../../src/image/internal.h"
+#include "../../src/image/registry.h"
 #include "../../src/lib/buf.h"
 #include "../../src/lib/cleanup.h"
 #include "../../src/lib/file.h"
@@ -227,7 +228,7 @@ TEST(archive_save_then_load_is_the_same_image)
     /* "app" is every tag of app; the id once more adds nothing */
     const char *names[] = {"app", id, NULL};
     struct img_save *sv = NULL;
-    CHECK(img_save_open(f.s, names, &sv, &f.err) == 0);
+    CHECK(img_save_open(f.s, names, NULL, &sv, &f.err) == 0);
     CHECK(img_save_count(sv) == 1);
     CHECK_STR(img_save_id(sv, 0), id);
     cleanup_close int out = memfd_create("archive", MFD_CLOEXEC);
@@ -236,8 +237,22 @@ TEST(archive_save_then_load_is_the_same_image)
     img_save_free(sv);
     CHECK(r == 0);
 
+    /* --platform: the image's is taken, another is refused by name */
+    struct reg_platform want;
+    CHECK(reg_platform_query("{\"os\": \"linux\", \"architecture\": \"amd64\"}", &want, &f.err) ==
+          0);
+    const char *one[] = {"app:1", NULL};
+    CHECK(img_save_open(f.s, one, &want, &sv, &f.err) == 0);
+    img_save_free(sv);
+    CHECK(reg_platform_query("linux/s390x", &want, &f.err) == 0);
+    CHECK(img_save_open(f.s, one, &want, &sv, &f.err) < 0);
+    CHECK_CONTAINS(pier_error_msg(f.err), "image with reference app:1 was found but its platform "
+                                          "(linux/amd64) does not match the specified platform "
+                                          "(linux/s390x)");
+    pier_error_free(&f.err);
+
     const char *none[] = {"nope:1", NULL};
-    CHECK(img_save_open(f.s, none, &sv, &f.err) < 0);
+    CHECK(img_save_open(f.s, none, NULL, &sv, &f.err) < 0);
     CHECK_CONTAINS(pier_error_msg(f.err), "No such image: nope:1");
     pier_error_free(&f.err);
 
