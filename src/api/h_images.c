@@ -267,6 +267,21 @@ static bool image_user(const char *image_id, struct img_user *user, void *data)
     return engine_image_user(data, image_id, user->container_id, &user->running);
 }
 
+/* The untag and delete events of DELETE's (or prune's) records. */
+static void removal_events(struct engine *e, json_t *records)
+{
+    size_t i;
+    json_t *item;
+    json_array_foreach (records, i, item) {
+        const char *untagged = json_string_value(json_object_get(item, "Untagged"));
+        const char *deleted = json_string_value(json_object_get(item, "Deleted"));
+        if (untagged)
+            engine_event(e, "image", "untag", untagged, json_pack("{s:s}", "name", untagged));
+        if (deleted)
+            engine_event(e, "image", "delete", deleted, json_pack("{s:s}", "name", deleted));
+    }
+}
+
 void h_images_remove(struct api_req *r)
 {
     pier_err_t err = NULL;
@@ -277,15 +292,36 @@ void h_images_remove(struct api_req *r)
         api_reply_err(r, &err);
         return;
     }
-    size_t i;
-    json_t *item;
-    json_array_foreach (out, i, item) {
-        const char *untagged = json_string_value(json_object_get(item, "Untagged"));
-        const char *deleted = json_string_value(json_object_get(item, "Deleted"));
-        if (untagged)
-            engine_event(e, "image", "untag", untagged, json_pack("{s:s}", "name", untagged));
-        if (deleted)
-            engine_event(e, "image", "delete", deleted, json_pack("{s:s}", "name", deleted));
+    removal_events(e, out);
+    api_reply_json(r, 200, out);
+}
+
+void h_images_history(struct api_req *r)
+{
+    pier_err_t err = NULL;
+    json_t *out;
+    if (img_history(engine_images(api_engine(r)), api_param(r, 0), &out, &err) < 0) {
+        api_reply_err(r, &err);
+        return;
     }
+    api_reply_json(r, 200, out);
+}
+
+void h_images_prune(struct api_req *r)
+{
+    pier_err_t err = NULL;
+    cleanup_json json_t *filters = NULL;
+    json_t *out;
+    struct engine *e = api_engine(r);
+    if (api_query_filters(r, &filters, &err) < 0 ||
+        img_prune(engine_images(e), filters, image_user, e, &out, &err) < 0) {
+        api_reply_err(r, &err);
+        return;
+    }
+    removal_events(e, json_object_get(out, "ImagesDeleted"));
+    char reclaimed[32];
+    snprintf(reclaimed, sizeof reclaimed, "%lld",
+             (long long)json_integer_value(json_object_get(out, "SpaceReclaimed")));
+    engine_event(e, "image", "prune", "", json_pack("{s:s}", "reclaimed", reclaimed));
     api_reply_json(r, 200, out);
 }

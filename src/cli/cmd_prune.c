@@ -1,4 +1,5 @@
-/* container prune: asks first unless -f, then POST /containers/prune. */
+/* container prune and image prune: ask first unless -f, then POST
+ * /containers/prune or /images/prune. */
 #include <stdio.h>
 #include <string.h>
 
@@ -73,4 +74,63 @@ struct cmd cmd_container_prune = {
     .args = ARGS_NONE,
     .flags = prune_flags,
     .run = run_prune,
+};
+
+static int run_image_prune(struct cli *cli, const char *path, struct flagset *fs)
+{
+    (void)path;
+    pier_err_t err = NULL;
+    bool all = flag_bool(fs, "all");
+    if (!flag_bool(fs, "force") &&
+        !confirm(all ? "WARNING! This will remove all images without at least one container "
+                       "associated to them.\nAre you sure you want to continue?"
+                     : "WARNING! This will remove all dangling images.\nAre you sure you want "
+                       "to continue?"))
+        return 0;
+    cleanup_buf struct buf q = BUF_INIT;
+    buf_puts(&q, "/images/prune");
+    filters_param_with(flag_get(fs, "filter"), all ? "dangling=false" : "dangling=true", &q);
+    struct api_resp r;
+    json_t *j;
+    if (api_call(cli, "POST", q.data, NULL, &r, &err) < 0 || api_json(&r, &j, &err) < 0) {
+        api_resp_free(&r);
+        return cli_fail(&err);
+    }
+    json_t *deleted = json_object_get(j, "ImagesDeleted");
+    double space = 0;
+    if (json_array_size(deleted) > 0) {
+        printf("Deleted Images:\n");
+        size_t i;
+        json_t *d;
+        json_array_foreach (deleted, i, d) {
+            const char *u = json_string_value(json_object_get(d, "Untagged"));
+            if (u && *u)
+                printf("untagged: %s\n", u);
+            else
+                printf("deleted: %s\n", json_string_value(json_object_get(d, "Deleted")) ?: "");
+        }
+        printf("\n");
+        space = (double)(uint64_t)json_integer_value(json_object_get(j, "SpaceReclaimed"));
+    }
+    char s[32];
+    human_size(space, s, sizeof s);
+    printf("Total reclaimed space: %s\n", s);
+    api_resp_free(&r);
+    return 0;
+}
+
+static struct flag image_prune_flags[] = {
+    {"all", 'a', FK_BOOL, NULL, "Remove all unused images, not just dangling ones"},
+    {"filter", 0, FK_LIST, "filter", "Provide filter values (e.g. \"until=<timestamp>\")",
+     .check = filter_check},
+    {"force", 'f', FK_BOOL, NULL, "Do not prompt for confirmation"},
+    {NULL},
+};
+
+struct cmd cmd_image_prune = {
+    .use = "prune [OPTIONS]",
+    .short_desc = "Remove unused images",
+    .args = ARGS_NONE,
+    .flags = image_prune_flags,
+    .run = run_image_prune,
 };

@@ -51,6 +51,9 @@ int img_import(struct img_store *s, int fd, const char *repo_tag, json_t *config
  * instruction is docker's "X is not a valid change command" (EINVAL). */
 int img_changes(const char *const *changes, json_t **config, pier_err_t *err);
 
+/* The same lines applied on top of an existing Config object. */
+int img_changes_apply(const char *const *changes, json_t *config, pier_err_t *err);
+
 /* Resolve a reference: name[:tag], name@sha256:..., a full id (with or
  * without "sha256:") or a unique id prefix.  *image_id is "sha256:<hex>". */
 int img_resolve(struct img_store *s, const char *ref, char **image_id, pier_err_t *err);
@@ -138,5 +141,43 @@ int img_create(struct img_store *s, const char *config, size_t len, const char *
  * image image_id: it shows in RepoDigests and resolves. */
 int img_set_repo_digest(struct img_store *s, const char *image_id, const char *canonical,
                         pier_err_t *err);
+
+/* `docker commit`: the new image's Config, as Docker's daemon makes it:
+ * body (the request's Config, may be NULL: the container's then) with the
+ * --change lines applied, merged with the container's Config where unset.
+ * Errors (bad change lines) are EINVAL. */
+int img_commit_config(json_t *body, const char *const *changes, json_t *container_config,
+                      json_t **out, pier_err_t *err);
+
+/* A container's writable layer (upper, in overlayfs form) as a new image
+ * on top of parent (the image the container runs; may be NULL), with
+ * config (img_commit_config's) and a history entry of created_by (the
+ * container's Cmd joined), author and comment (both may be NULL).  An
+ * empty upper layer adds no layer (empty_layer in the history), as
+ * Docker's.  repo_tag may be NULL.  *image_id is "sha256:<hex>". */
+struct img_commit_opts {
+    const char *upper;
+    const char *parent;
+    json_t *config;
+    json_t *container_config;
+    const char *container_id;
+    const char *author, *comment;
+    const char *repo_tag;
+};
+int img_commit(struct img_store *s, const struct img_commit_opts *o, char **image_id,
+               pier_err_t *err);
+
+/* Docker's GET /images/{name}/history: the config's history, newest
+ * first, each {Id, Created, CreatedBy, Tags, Size, Comment}; the ids (and
+ * tags) of the image and its parents fill the rows from the top, the
+ * others are "<missing>". */
+int img_history(struct img_store *s, const char *ref, json_t **out, pier_err_t *err);
+
+/* Docker's POST /images/prune: filters (docker's map: dangling, label,
+ * label!, until; checked) pick images, each removed as by DELETE without
+ * force (those a container uses stay); *out is {"ImagesDeleted": [...] or
+ * null, "SpaceReclaimed": bytes of the layers removed}. */
+int img_prune(struct img_store *s, json_t *filters, img_user_fn users, void *data, json_t **out,
+              pier_err_t *err);
 
 #endif

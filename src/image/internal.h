@@ -27,6 +27,25 @@
 /* Docker's own limit on the layers of one image. */
 #define IMG_MAX_LAYERS 125
 
+/* The host's architecture, in Go's words, which image configs use. */
+#if defined(__x86_64__)
+#define HOST_ARCH "amd64"
+#elif defined(__aarch64__)
+#define HOST_ARCH "arm64"
+#elif defined(__arm__)
+#define HOST_ARCH "arm"
+#elif defined(__i386__)
+#define HOST_ARCH "386"
+#elif defined(__powerpc64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define HOST_ARCH "ppc64le"
+#elif defined(__s390x__)
+#define HOST_ARCH "s390x"
+#elif defined(__riscv) && __riscv_xlen == 64
+#define HOST_ARCH "riscv64"
+#else
+#error "unknown architecture: add its Go name"
+#endif
+
 /* A parsed reference (distribution/reference's normalised form). */
 #define IMG_NAME_MAX 255
 #define IMG_TAG_MAX 128
@@ -87,6 +106,10 @@ int img_tmp_file(struct img_store *s, const char *what, pier_err_t *err);
 void img_time_now(char *out, size_t cap);
 int img_time_parse(const char *s, int64_t *sec, long *nsec, int *offset_min);
 void img_time_format(int64_t sec, long nsec, int offset_min, char *out, size_t cap);
+/* An `until` filter's value as Docker's GetTimestamp reads it: a Go
+ * duration before now ("24h"), RFC 3339, unix seconds[.fraction], or a
+ * date and time without a zone (local). */
+int img_until_parse(const char *v, int64_t *sec, long *nsec);
 
 /* The store's bookkeeping; callers hold s->lock. */
 struct img_image *img_find(struct img_store *s, const char *id);
@@ -119,6 +142,16 @@ int img_refs_of(struct img_store *s, const char *id, json_t **tags, json_t **dig
  * the parent of another. */
 int64_t img_created_unix(struct img_image *img);
 bool img_has_children(struct img_store *s, const char *id);
+
+/* img_create for an image made from another (commit, build): parent is
+ * its id, which the record keeps. */
+int img_create_child(struct img_store *s, const char *config, size_t len, const char *repo_tag,
+                     const char *parent, char **image_id, pier_err_t *err);
+
+/* A directory in overlayfs form (a container's upper layer) as an
+ * uncompressed layer tar in OCI form, written to out_fd; *entries says
+ * how many entries it has (none: an empty layer). */
+int img_layer_tar(int dirfd, int out_fd, uint64_t *entries, pier_err_t *err);
 
 /* Tags (create.c): normalise one to create (digests refused); point it at
  * img and note the time. */
