@@ -86,6 +86,15 @@ void img_inspect_compat(json_t *inspect, int minor);
  * has it: Config holds only the image-config fields that are set. */
 int img_inspect(struct img_store *s, const char *ref, json_t **out, pier_err_t *err);
 
+/* When the image was created (its config's "created"), to the
+ * nanosecond; 0 when it has none.  ENOENT: no such image. */
+int img_created(struct img_store *s, const char *ref, int64_t *sec, long *nsec, pier_err_t *err);
+
+/* An `until` filter's value as Docker's GetTimestamp reads it: a Go
+ * duration before now ("24h"), RFC 3339, unix seconds[.fraction], or a
+ * date and time without a zone (local). */
+int img_until_parse(const char *v, int64_t *sec, long *nsec);
+
 /* Tag an image: repo_tag normalised (a missing tag is latest). */
 int img_tag(struct img_store *s, const char *ref, const char *repo_tag, pier_err_t *err);
 

@@ -106,10 +106,6 @@ int img_tmp_file(struct img_store *s, const char *what, pier_err_t *err);
 void img_time_now(char *out, size_t cap);
 int img_time_parse(const char *s, int64_t *sec, long *nsec, int *offset_min);
 void img_time_format(int64_t sec, long nsec, int offset_min, char *out, size_t cap);
-/* An `until` filter's value as Docker's GetTimestamp reads it: a Go
- * duration before now ("24h"), RFC 3339, unix seconds[.fraction], or a
- * date and time without a zone (local). */
-int img_until_parse(const char *v, int64_t *sec, long *nsec);
 
 /* The store's bookkeeping; callers hold s->lock. */
 struct img_image *img_find(struct img_store *s, const char *id);
@@ -141,6 +137,8 @@ int img_refs_of(struct img_store *s, const char *id, json_t **tags, json_t **dig
 /* Config "created" in unix seconds (0 when missing); whether an image is
  * the parent of another. */
 int64_t img_created_unix(struct img_image *img);
+/* The same to the nanosecond; false (and 0) when it has none. */
+bool img_created_time(struct img_image *img, int64_t *sec, long *nsec);
 bool img_has_children(struct img_store *s, const char *id);
 
 /* img_create for an image made from another (commit, build): parent is

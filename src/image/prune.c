@@ -15,7 +15,6 @@
 #include "internal.h"
 
 static const char *const prune_keys[] = {"dangling", "label", "label!", "until", NULL};
-static const char *const bools[] = {"true", "false", "1", "0", NULL};
 
 struct opts {
     bool dangling;
@@ -41,17 +40,6 @@ static bool first_value(json_t *filters, const char *key, const char **out)
     return false;
 }
 
-static bool is_true(const char *v, void *data)
-{
-    (void)data;
-    return strcmp(v, "true") == 0 || strcmp(v, "1") == 0;
-}
-
-static bool is_false(const char *v, void *data)
-{
-    return !is_true(v, data);
-}
-
 static size_t count_values(json_t *filters, const char *key)
 {
     json_t *v = json_object_get(filters, key);
@@ -62,19 +50,12 @@ static int read_opts(json_t *filters, struct opts *o, pier_err_t *err)
 {
     memset(o, 0, sizeof *o);
     o->filters = filters;
-    o->dangling = true;
+    int dangling = 1;
     if (pier_filters_check(filters, prune_keys, err) < 0 ||
-        pier_filters_check_values(filters, "dangling", bools, err) < 0)
+        pier_filters_bool(filters, "dangling", &dangling, err) < 0)
         return -1;
+    o->dangling = dangling;
     const char *v;
-    /* GetBoolOrDefault: "true" and "0" together say nothing */
-    if (pier_filters_has(filters, "dangling")) {
-        bool yes = pier_filters_any(filters, "dangling", is_true, NULL);
-        bool no = pier_filters_any(filters, "dangling", is_false, NULL);
-        if (yes == no)
-            return pier_fail(err, EINVAL, "invalid filter 'dangling'");
-        o->dangling = yes;
-    }
     if (count_values(filters, "until") > 1)
         return pier_fail(err, EINVAL, "more than one until filter specified");
     if (first_value(filters, "until", &v)) {
@@ -87,11 +68,9 @@ static int read_opts(json_t *filters, struct opts *o, pier_err_t *err)
 
 static bool created_after(struct img_image *img, const struct opts *o)
 {
-    const char *created = json_string_value(json_object_get(img->config, "created"));
     int64_t sec;
     long nsec;
-    int off;
-    if (created == NULL || img_time_parse(created, &sec, &nsec, &off) < 0)
+    if (!img_created_time(img, &sec, &nsec))
         return true; /* no time: Docker keeps it */
     return sec > o->until_sec || (sec == o->until_sec && nsec > o->until_nsec);
 }

@@ -311,3 +311,70 @@ print(sorted(c["auths"]), c["psFormat"], c["zzz"])' "$DOCKER_CONFIG/config.json"
     expect_eq "$("$PIER" logout)" "$(docker logout)"
     expect_fail "requires at most 1 argument" "$PIER" logout a b
 }
+
+# names CMD...: the Repository:Tag of each row, sorted, on one line.
+names() { "$@" --format '{{.Repository}}:{{.Tag}}' | sort | tr '\n' ' '; }
+
+test_images_filters_all_and_intermediates() {
+    engine_start
+    busybox_image
+    make_base
+    docker run --name "$(cid m)" base:v1 sh -c 'echo m >/m' >/dev/null
+    docker commit "$(cid m)" mid:1 >/dev/null
+    docker run --name "$(cid t)" mid:1 sh -c 'echo t >/t' >/dev/null
+    docker commit "$(cid t)" top:1 >/dev/null
+    local mid
+    mid=$(docker image inspect -f '{{.Id}}' mid:1)
+    # untagged with a child: only untagged, and an intermediate image now
+    docker rm "$(cid t)" >/dev/null
+    expect_eq "$(docker rmi mid:1)" "Untagged: mid:1"
+    mkdir -p "$T/f"
+    echo f >"$T/f/f"
+    local dang
+    dang=$(tar -C "$T/f" -c . | docker import -)
+    tar -C "$T/f" -c . | docker import -c 'LABEL color=blue' - lab:1 >/dev/null
+    docker tag busybox a/b:1
+    expect_eq "$(names docker images)" "<none>:<none> a/b:1 base:v1 busybox:latest lab:1 top:1 "
+    expect_eq "$(names docker images -a)" \
+        "<none>:<none> <none>:<none> a/b:1 base:v1 busybox:latest lab:1 top:1 "
+    expect_contains "$(docker images -aq --no-trunc)" "$mid"
+    expect_not_contains "$(docker images -q --no-trunc)" "$mid"
+    # dangling: untagged heads only, with -a too; false: the tagged ones
+    expect_eq "$(docker images -q --no-trunc --filter dangling=true)" "$dang"
+    expect_eq "$(docker images -aq --no-trunc --filter dangling=true)" "$dang"
+    expect_eq "$(names docker images --filter dangling=false)" \
+        "a/b:1 base:v1 busybox:latest lab:1 top:1 "
+    expect_fail "invalid filter 'dangling=maybe'" docker images --filter dangling=maybe
+    # labels
+    expect_eq "$(names docker images --filter label=color=blue)" "lab:1 "
+    expect_eq "$(names docker images --filter label=color)" "lab:1 "
+    expect_eq "$(names docker images --filter label=color=red)" ""
+    # before, since and until: creation times, to the nanosecond
+    expect_eq "$(names docker images --filter before=top:1)" "a/b:1 base:v1 busybox:latest "
+    expect_eq "$(names docker images -a --filter before=top:1)" \
+        "<none>:<none> a/b:1 base:v1 busybox:latest "
+    expect_eq "$(names docker images --filter since=top:1)" "<none>:<none> lab:1 "
+    expect_eq "$(names docker images --filter since=busybox --filter before=top:1)" "base:v1 "
+    expect_eq "$(names docker images --filter before=lab:1 --filter before=base:v1)" \
+        "a/b:1 busybox:latest "
+    expect_eq "$(names docker images --filter until="$(docker image inspect -f '{{.Created}}' top:1)")" \
+        "a/b:1 base:v1 busybox:latest "
+    expect_eq "$(names docker images --filter until=0s)" \
+        "<none>:<none> a/b:1 base:v1 busybox:latest lab:1 top:1 "
+    expect_eq "$(names docker images --filter until=1h)" ""
+    expect_fail "No such image: nosuch:latest" docker images --filter before=nosuch
+    # reference: path.Match, whose '*' stops at '/'
+    expect_eq "$(names docker images --filter 'reference=*')" "base:v1 busybox:latest lab:1 top:1 "
+    expect_eq "$(names docker images --filter 'reference=a/*')" "a/b:1 "
+    expect_eq "$(names docker images --filter 'reference=b*' --filter 'reference=top')" \
+        "base:v1 busybox:latest top:1 "
+    expect_eq "$(names docker images busybox)" "busybox:latest "
+    # pier's CLI draws the same lists
+    local args
+    for args in "-a" "--digests" "-a --digests --no-trunc" "--filter dangling=true" "-q -a"; do
+        # shellcheck disable=SC2086
+        expect_eq "$("$PIER" images $args | sed -E 's/ +/ /g; s/[0-9]+ (seconds|minutes) ago|Less than a second ago|About a minute ago/T/')" \
+            "$(docker images $args | sed -E 's/ +/ /g; s/[0-9]+ (seconds|minutes) ago|Less than a second ago|About a minute ago/T/')" \
+            "images $args"
+    done
+}
