@@ -209,14 +209,20 @@ struct bounds {
     pier_err_t err;
 };
 
-static bool add_before(const char *v, void *data)
+/* An image's creation time as a bound (an unknown image is an error). */
+static bool add_created(struct bounds *b, const char *v, struct bound *into, bool earliest)
 {
-    struct bounds *b = data;
     int64_t sec;
     long nsec;
     if (b->err == NULL && img_created(b->store, v, &sec, &nsec, &b->err) == 0)
-        tighten(&b->before, sec, nsec, true);
+        tighten(into, sec, nsec, earliest);
     return true;
+}
+
+static bool add_before(const char *v, void *data)
+{
+    struct bounds *b = data;
+    return add_created(b, v, &b->before, true);
 }
 
 static bool add_until(const char *v, void *data)
@@ -234,11 +240,7 @@ static bool add_until(const char *v, void *data)
 static bool add_since(const char *v, void *data)
 {
     struct bounds *b = data;
-    int64_t sec;
-    long nsec;
-    if (b->err == NULL && img_created(b->store, v, &sec, &nsec, &b->err) == 0)
-        tighten(&b->since, sec, nsec, false);
-    return true;
+    return add_created(b, v, &b->since, false);
 }
 
 /* before and until: created strictly earlier; since: strictly later. */

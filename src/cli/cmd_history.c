@@ -33,25 +33,6 @@ static json_t *history_header(void)
                      "Comment", "COMMENT");
 }
 
-/* time.Unix(sec, 0).Format(time.RFC3339), in the local zone */
-static void rfc3339(int64_t sec, char *out, size_t cap)
-{
-    time_t t = (time_t)sec;
-    struct tm lt;
-    localtime_r(&t, &lt);
-    char a[64];
-    strftime(a, sizeof a, "%Y-%m-%dT%H:%M:%S", &lt);
-    long off = lt.tm_gmtoff;
-    if (off == 0) {
-        snprintf(out, cap, "%sZ", a);
-        return;
-    }
-    char sign = off < 0 ? '-' : '+';
-    if (off < 0)
-        off = -off;
-    snprintf(out, cap, "%s%c%02ld:%02ld", a, sign, off / 3600, (off / 60) % 60);
-}
-
 /* Keys in sorted order: the json format prints them as they are. */
 static json_t *history_row(json_t *h, bool human, bool trunc, time_t now)
 {
@@ -62,7 +43,7 @@ static json_t *history_row(json_t *h, bool human, bool trunc, time_t now)
     else
         snprintf(id, sizeof id, "%s", full);
     int64_t created = json_integer_value(json_object_get(h, "Created"));
-    rfc3339(created, at, sizeof at);
+    rfc3339_seconds(created, at, sizeof at);
     if (human) {
         char d[64];
         human_duration(((int64_t)now - created) * 1000000000LL, d, sizeof d);

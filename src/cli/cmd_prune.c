@@ -25,6 +25,40 @@ static bool confirm(const char *message)
     return l == 1 && (p[0] == 'y' || p[0] == 'Y');
 }
 
+/* The reply's list under key, one line each after title, then the space
+ * reclaimed (counted only when something went, as docker prints it). */
+static void report(json_t *reply, const char *key, const char *title, void (*line)(json_t *))
+{
+    json_t *deleted = json_object_get(reply, key);
+    double space = 0;
+    if (json_array_size(deleted) > 0) {
+        printf("%s\n", title);
+        size_t i;
+        json_t *d;
+        json_array_foreach (deleted, i, d)
+            line(d);
+        printf("\n");
+        space = (double)(uint64_t)json_integer_value(json_object_get(reply, "SpaceReclaimed"));
+    }
+    char s[32];
+    human_size(space, s, sizeof s);
+    printf("Total reclaimed space: %s\n", s);
+}
+
+static void container_line(json_t *d)
+{
+    printf("%s\n", json_string_value(d) ?: "");
+}
+
+static void image_line(json_t *d)
+{
+    const char *u = json_string_value(json_object_get(d, "Untagged"));
+    if (u && *u)
+        printf("untagged: %s\n", u);
+    else
+        printf("deleted: %s\n", json_string_value(json_object_get(d, "Deleted")) ?: "");
+}
+
 static int run_prune(struct cli *cli, const char *path, struct flagset *fs)
 {
     (void)path;
@@ -42,21 +76,7 @@ static int run_prune(struct cli *cli, const char *path, struct flagset *fs)
         api_resp_free(&r);
         return cli_fail(&err);
     }
-    json_t *deleted = json_object_get(j, "ContainersDeleted");
-    double space = 0;
-    if (json_array_size(deleted) > 0) {
-        printf("Deleted Containers:\n");
-        size_t i;
-        json_t *d;
-        json_array_foreach (deleted, i, d) {
-            printf("%s\n", json_string_value(d) ?: "");
-        }
-        printf("\n");
-        space = (double)(uint64_t)json_integer_value(json_object_get(j, "SpaceReclaimed"));
-    }
-    char s[32];
-    human_size(space, s, sizeof s);
-    printf("Total reclaimed space: %s\n", s);
+    report(j, "ContainersDeleted", "Deleted Containers:", container_line);
     api_resp_free(&r);
     return 0;
 }
@@ -96,25 +116,7 @@ static int run_image_prune(struct cli *cli, const char *path, struct flagset *fs
         api_resp_free(&r);
         return cli_fail(&err);
     }
-    json_t *deleted = json_object_get(j, "ImagesDeleted");
-    double space = 0;
-    if (json_array_size(deleted) > 0) {
-        printf("Deleted Images:\n");
-        size_t i;
-        json_t *d;
-        json_array_foreach (deleted, i, d) {
-            const char *u = json_string_value(json_object_get(d, "Untagged"));
-            if (u && *u)
-                printf("untagged: %s\n", u);
-            else
-                printf("deleted: %s\n", json_string_value(json_object_get(d, "Deleted")) ?: "");
-        }
-        printf("\n");
-        space = (double)(uint64_t)json_integer_value(json_object_get(j, "SpaceReclaimed"));
-    }
-    char s[32];
-    human_size(space, s, sizeof s);
-    printf("Total reclaimed space: %s\n", s);
+    report(j, "ImagesDeleted", "Deleted Images:", image_line);
     api_resp_free(&r);
     return 0;
 }
