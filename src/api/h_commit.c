@@ -9,6 +9,7 @@
 #include "../image/image.h"
 #include "../lib/cleanup.h"
 #include "../lib/json.h"
+#include "../lib/log.h"
 #include "../lib/work.h"
 #include "routes.h"
 
@@ -48,11 +49,13 @@ static void commit_done(void *data)
     struct commit_op *op = data;
     struct api_req *r = op->r;
     struct engine *e = api_engine(r);
-    pier_err_t err = NULL;
     if (op->paused) {
+        /* as docker's deferred unpause: whatever became of the container
+         * meanwhile (unpaused, stopped, removed), the commit stands */
+        pier_err_t err = NULL;
         struct container *c = engine_find(e, op->src.id, &err);
-        if (c != NULL && engine_pause(e, c, false, &err) < 0 && op->err == NULL)
-            op->err = steal_pointer(&err);
+        if (c != NULL && engine_pause(e, c, false, &err) < 0)
+            pier_warn("commit of %s: unpause: %s", op->src.id, pier_error_msg(err));
         pier_error_free(&err);
     }
     if (op->err != NULL) {
