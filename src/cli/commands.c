@@ -69,6 +69,7 @@ const struct cmd_entry cli_commands[] = {
     {"", "history", &cmd_history},
     {"image", "history", &cmd_history},
     {"image", "prune", &cmd_image_prune},
+    {"", "login", &cmd_login},
     {"", "logout", &cmd_logout},
 };
 

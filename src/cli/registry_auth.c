@@ -30,45 +30,63 @@ static void key_host(const char *key, char *out, size_t cap)
         snprintf(out, cap, "%.*s", (int)n, key);
 }
 
-char *registry_auth_header(struct cli *cli, const char *name)
+json_t *registry_auth_entry(struct cli *cli, const char *host)
 {
-    char domain[256];
-    snprintf(domain, sizeof domain, "%.*s", (int)strcspn(name, "/"), name);
     json_t *auths = json_object_get(cli_config_json(cli), "auths");
     const char *key;
-    json_t *entry, *found = NULL;
+    json_t *entry;
     json_object_foreach (auths, key, entry) {
-        char host[256];
-        key_host(key, host, sizeof host);
-        if (strcmp(host, domain) == 0) {
-            found = entry;
-            break;
-        }
+        char h[256];
+        key_host(key, h, sizeof h);
+        if (strcmp(h, host) == 0)
+            return json_is_object(entry) ? entry : NULL;
     }
-    if (!json_is_object(found))
-        return NULL;
-    cleanup_json json_t *cfg = json_object();
-    if (cfg == NULL)
-        return NULL;
-    const char *auth = json_string_value(json_object_get(found, "auth"));
-    const char *user = json_string_value(json_object_get(found, "username"));
-    const char *pass = json_string_value(json_object_get(found, "password"));
-    const char *token = json_string_value(json_object_get(found, "identitytoken"));
+    return NULL;
+}
+
+int registry_auth_creds(json_t *entry, char **user, char **pass, char **token)
+{
+    *user = *pass = *token = NULL;
+    const char *auth = json_string_value(json_object_get(entry, "auth"));
+    const char *u = json_string_value(json_object_get(entry, "username"));
+    const char *p = json_string_value(json_object_get(entry, "password"));
+    const char *t = json_string_value(json_object_get(entry, "identitytoken"));
     cleanup_free unsigned char *raw = NULL;
     size_t n = 0;
     if (auth && *auth && pier_base64_decode(auth, strlen(auth), &raw, &n) == 0) {
         char *colon = strchr((char *)raw, ':');
         if (colon != NULL) {
             *colon = '\0';
-            user = (char *)raw;
-            pass = colon + 1;
+            u = (char *)raw;
+            p = colon + 1;
         }
     }
-    if (user && *user)
+    if ((u && *u && (*user = strdup(u)) == NULL) || (p && *p && (*pass = strdup(p)) == NULL) ||
+        (t && *t && (*token = strdup(t)) == NULL)) {
+        free(*user);
+        free(*pass);
+        *user = *pass = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+char *registry_auth_header(struct cli *cli, const char *name)
+{
+    char domain[256];
+    snprintf(domain, sizeof domain, "%.*s", (int)strcspn(name, "/"), name);
+    json_t *found = registry_auth_entry(cli, domain);
+    if (found == NULL)
+        return NULL;
+    cleanup_json json_t *cfg = json_object();
+    cleanup_free char *user = NULL, *pass = NULL, *token = NULL;
+    if (cfg == NULL || registry_auth_creds(found, &user, &pass, &token) < 0)
+        return NULL;
+    if (user)
         json_object_set_new(cfg, "username", json_string(user));
-    if (pass && *pass)
+    if (pass)
         json_object_set_new(cfg, "password", json_string(pass));
-    if (token && *token)
+    if (token)
         json_object_set_new(cfg, "identitytoken", json_string(token));
     if (json_object_size(cfg) == 0)
         return NULL;

@@ -286,14 +286,49 @@ deleted: $kept"
     expect_fail "invalid filter 'nosuch'" "$PIER" image prune -f --filter nosuch=1
 }
 
-test_logout_removes_only_its_credentials() {
+# both INPUT ARGS...: `docker ARGS` and `pier ARGS`, each with a config
+# directory of its own ($T/dc, $T/pc) and INPUT on stdin, give the same
+# stdout, stderr (their directories aside) and status.
+both() {
+    local input=$1 side prog rc
+    shift
+    for side in d p; do
+        prog=docker
+        [ $side = d ] || prog=$PIER
+        rc=0
+        printf '%s' "$input" | DOCKER_CONFIG=$T/${side}c "$prog" "$@" >"$T/$side.out" 2>"$T/$side.err" ||
+            rc=$?
+        echo "rc=$rc" >>"$T/$side.out"
+        sed -i -e "s|$T/${side}c|CONFIG|g" -e 's/^docker: /pier: /; s/docker \(login\|logout\)/pier \1/g' \
+            "$T/$side.err"
+    done
+    expect_eq "$(cat "$T/p.out")" "$(cat "$T/d.out")" "stdout and status of $*"
+    expect_eq "$(cat "$T/p.err")" "$(cat "$T/d.err")" "stderr of $*"
+}
+
+test_login_and_logout_as_docker_does() {
     engine_start
     htpasswd -Bbc "$T/htpasswd" alice s3cret 2>/dev/null || fail "htpasswd (apache2-utils) is missing"
     registry_start htpasswd "$T/htpasswd"
+    mkdir -p "$T/dc" "$T/pc"
+    # new credentials, the same again, wrong ones, the kept ones, and misuse
+    both $'s3cret\n' login -u alice --password-stdin "$REG"
+    expect_contains "$(cat "$T/p.err")" "WARNING! Your credentials are stored unencrypted in 'CONFIG/config.json'"
+    both "" login -u alice -p s3cret "http://$REG/v2/"
+    both $'wrong\n' login -u alice --password-stdin "$REG"
+    expect_contains "$(cat "$T/p.err")" "401 Unauthorized"
+    both "" login "$REG"
+    both "" login -u alice "$REG"
+    both "x" login --password-stdin "$REG"
+    both "" login -p a --password-stdin "$REG"
+    both "" login a b
+    expect_eq "$(cat "$T/pc/config.json")" "$(cat "$T/dc/config.json")" "config.json after login"
+    expect_eq "$(stat -c %a "$T/pc/config.json")" 600
+    # pier's login is what pushes and pulls use
+    export DOCKER_CONFIG=$T/pc
     busybox_image "$REG/private:1"
-    echo s3cret | docker login -u alice --password-stdin "$REG" >/dev/null 2>&1 || fail "docker login"
-    "$PIER" push -q "$REG/private:1" >/dev/null || fail "push with the login's credentials"
-    # other settings and other registries' credentials stay, and the mode
+    "$PIER" push -q "$REG/private:1" >/dev/null || fail "push with pier login's credentials"
+    # logout: other settings and other registries' credentials stay, and the mode
     "$PY" - "$DOCKER_CONFIG/config.json" <<'EOF'
 import json, sys
 c = json.load(open(sys.argv[1]))
@@ -312,10 +347,10 @@ print(sorted(c["auths"]), c["psFormat"], c["zzz"])' "$DOCKER_CONFIG/config.json"
     expect_eq "$(stat -c %a "$DOCKER_CONFIG/config.json")" 640
     expect_fail "unauthorized" "$PIER" pull "$REG/private:1"
     # logged out already, Docker Hub, and the docker CLI's words
-    expect_eq "$("$PIER" logout "$REG")" "$(docker logout "$REG")"
-    expect_eq "$("$PIER" logout)" "Removing login credentials for https://index.docker.io/v1/"
-    expect_eq "$("$PIER" logout)" "$(docker logout)"
-    expect_fail "requires at most 1 argument" "$PIER" logout a b
+    both "" logout "$REG"
+    both "" logout
+    expect_eq "$(head -1 "$T/p.out")" "Removing login credentials for https://index.docker.io/v1/"
+    both "" logout a b
 }
 
 # names CMD...: the Repository:Tag of each row, sorted, on one line.
