@@ -119,6 +119,7 @@ void h_commit(struct api_req *r)
     op->comment = comment ? strdup(comment) : NULL;
     op->opts = (struct img_commit_opts){
         .upper = op->src.upper,
+        .mountpoints = engine_mountpoints,
         .parent = op->src.image_id,
         .config = op->config,
         .container_config = op->src.config,

@@ -8,6 +8,12 @@
 #include "../lib/cleanup.h"
 #include "internal.h"
 
+/* What a container's start makes in its layer when the image lacks it,
+ * and docker's init layer holds instead: its commits leave them out. */
+const char *const engine_mountpoints[] = {"etc/hosts", "etc/hostname", "etc/resolv.conf",
+                                          "etc/mtab",  ".dockerenv",   "proc",
+                                          "sys",       "dev",          NULL};
+
 int engine_commit_source(struct engine *e, struct container *c, struct engine_commit_src *out,
                          pier_err_t *err)
 {

@@ -102,6 +102,9 @@ struct engine_commit_src {
 int engine_commit_source(struct engine *e, struct container *c, struct engine_commit_src *out,
                          pier_err_t *err);
 void engine_commit_src_free(struct engine_commit_src *src);
+/* The mountpoints a start makes in a container's layer ("etc/hosts",
+ * "proc", ...), which commits leave out. */
+extern const char *const engine_mountpoints[];
 void engine_commit_done(struct engine *e, const char *id, const char *image_id,
                         const char *image_ref, const char *comment);
 

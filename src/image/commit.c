@@ -147,8 +147,9 @@ static int parent_of(struct img_store *s, const char *parent, json_t **config,
 
 /* The container's layer as a tar in a temporary file of the store, then
  * stored as the layers of pulls are. */
-static int add_layer(struct img_store *s, const char *upper, const char *parent_chain,
-                     struct img_layer_info *info, bool *empty, pier_err_t *err)
+static int add_layer(struct img_store *s, const char *upper, const char *const *skip,
+                     const char *parent_chain, struct img_layer_info *info, bool *empty,
+                     pier_err_t *err)
 {
     cleanup_close int dirfd = open(upper, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     *empty = dirfd < 0 && errno == ENOENT; /* never started: nothing changed */
@@ -158,7 +159,7 @@ static int add_layer(struct img_store *s, const char *upper, const char *parent_
     if (tmp < 0)
         return -1;
     uint64_t entries = 0;
-    if (img_layer_tar(dirfd, tmp, &entries, err) < 0)
+    if (img_layer_tar(dirfd, tmp, skip, &entries, err) < 0)
         return pier_error_wrap(err, "archive the container's layer");
     *empty = entries == 0;
     if (*empty)
@@ -266,7 +267,7 @@ int img_commit(struct img_store *s, const struct img_commit_opts *o, char **imag
         return -1;
     struct img_layer_info info;
     bool empty = false;
-    if (add_layer(s, o->upper, chain[0] ? chain : NULL, &info, &empty, err) < 0)
+    if (add_layer(s, o->upper, o->mountpoints, chain[0] ? chain : NULL, &info, &empty, err) < 0)
         return pier_error_wrap(err, "commit");
     cleanup_json json_t *config = child_config(parent, o, empty ? NULL : info.diff_id, err);
     if (config == NULL)

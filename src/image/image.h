@@ -163,9 +163,12 @@ int img_commit_config(json_t *body, const char *const *changes, json_t *containe
  * config (img_commit_config's) and a history entry of created_by (the
  * container's Cmd joined), author and comment (both may be NULL).  An
  * empty upper layer adds no layer (empty_layer in the history), as
- * Docker's.  repo_tag may be NULL.  *image_id is "sha256:<hex>". */
+ * Docker's; so does one that holds only the engine's empty mountpoints
+ * (docker keeps those in an init layer).  repo_tag may be NULL.
+ * *image_id is "sha256:<hex>". */
 struct img_commit_opts {
     const char *upper;
+    const char *const *mountpoints; /* the engine's, left out of the layer */
     const char *parent;
     json_t *config;
     json_t *container_config;

@@ -148,8 +148,11 @@ int img_create_child(struct img_store *s, const char *config, size_t len, const 
 
 /* A directory in overlayfs form (a container's upper layer) as an
  * uncompressed layer tar in OCI form, written to out_fd; *entries says
- * how many entries it has (none: an empty layer). */
-int img_layer_tar(int dirfd, int out_fd, uint64_t *entries, pier_err_t *err);
+ * how many entries it has (none: an empty layer).  skip (NULL-ended, may
+ * be NULL) names mountpoints ("etc/hosts", "proc") left out while they
+ * are empty, with the directories that only hold them. */
+int img_layer_tar(int dirfd, int out_fd, const char *const *skip, uint64_t *entries,
+                  pier_err_t *err);
 
 /* Tags (create.c): normalise one to create (digests refused); point it at
  * img and note the time. */

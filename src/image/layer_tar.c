@@ -8,7 +8,12 @@
  * The tree may belong to a running container: everything is opened
  * fd-relative with O_NOFOLLOW, so that a symlink swapped in meanwhile is
  * archived as a symlink and never followed; a file that shrinks while read
- * is padded with zeros to the size its header announced. */
+ * is padded with zeros to the size its header announced.
+ *
+ * The mountpoints the engine made in the layer (an empty /etc/hosts for
+ * its bind mount, an empty /proc when the image had none) are left out
+ * when nothing else changed there: docker keeps them in an init layer
+ * below the container's, so that its commits never hold them. */
 #include <archive.h>
 #include <archive_entry.h>
 #include <dirent.h>
@@ -37,6 +42,7 @@ struct link {
 };
 
 struct tarw {
+    const char *const *skip; /* mountpoints, "etc/hosts", "proc" */
     struct archive *a;
     struct archive_entry *e;
     void *links; /* tsearch tree of struct link: hard links seen */
@@ -164,6 +170,60 @@ static int add_file(struct tarw *t, int dirfd, const char *base, const char *nam
 
 static int walk(struct tarw *t, int dirfd, char *path, size_t len, int depth, pier_err_t *err);
 
+/* path is a mountpoint (*parent false) or holds one (*parent true). */
+static bool mountpoint(const struct tarw *t, const char *path, bool *parent)
+{
+    size_t n = strlen(path);
+    for (const char *const *m = t->skip; m && *m; m++) {
+        if (strcmp(*m, path) == 0) {
+            *parent = false;
+            return true;
+        }
+        if (strncmp(*m, path, n) == 0 && (*m)[n] == '/') {
+            *parent = true;
+            return true;
+        }
+    }
+    return false;
+}
+
+static int dir_names(int dirfd, char ***out, size_t *count, pier_err_t *err);
+
+/* What the engine alone put at path: an empty file or a symlink where a
+ * mountpoint is, an empty or all-mountpoint directory (never opaque). */
+static bool only_mountpoints(const struct tarw *t, int dirfd, const char *base, const char *path,
+                             int depth)
+{
+    bool parent = false;
+    struct stat st;
+    if (depth > 8 || !mountpoint(t, path, &parent) ||
+        fstatat(dirfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return false;
+    if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode))
+        return !parent && (S_ISLNK(st.st_mode) || st.st_size == 0);
+    if (!S_ISDIR(st.st_mode))
+        return false;
+    cleanup_close int fd = openat(dirfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 || is_opaque(fd))
+        return false;
+    char **names = NULL;
+    size_t n = 0;
+    pier_err_t e = NULL;
+    if (dir_names(fd, &names, &n, &e) < 0) {
+        pier_error_free(&e);
+        return false;
+    }
+    bool only = true;
+    for (size_t i = 0; i < n; i++) {
+        char child[NAME_MAX_LEN];
+        snprintf(child, sizeof child, "%s/%s", path, names[i]);
+        only = only && only_mountpoints(t, fd, names[i], child, depth + 1);
+        free(names[i]);
+    }
+    free(names);
+    return only;
+}
+
 static int cmp_name(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -225,6 +285,8 @@ static int add_one(struct tarw *t, int dirfd, const char *base, char *path, size
         return pier_error(err, errno, "stat `%s`", path);
     }
     if (S_ISSOCK(st.st_mode)) /* as Docker: sockets are not archived */
+        return 0;
+    if (t->skip && only_mountpoints(t, dirfd, base, path, 0))
         return 0;
     if (S_ISCHR(st.st_mode) && major(st.st_rdev) == 0 && minor(st.st_rdev) == 0) {
         /* a whiteout: `.wh.NAME`, an empty file of mode 0600 */
@@ -304,9 +366,10 @@ static int walk(struct tarw *t, int dirfd, char *path, size_t len, int depth, pi
     return ret;
 }
 
-int img_layer_tar(int dirfd, int out_fd, uint64_t *entries, pier_err_t *err)
+int img_layer_tar(int dirfd, int out_fd, const char *const *skip, uint64_t *entries,
+                  pier_err_t *err)
 {
-    struct tarw t = {0};
+    struct tarw t = {.skip = skip};
     char path[NAME_MAX_LEN + 1] = "";
     t.a = archive_write_new();
     t.e = archive_entry_new();

@@ -82,7 +82,7 @@ TEST(image_layer_tar_converts_whiteouts_and_round_trips)
     CHECK(dfd >= 0 && out >= 0);
     uint64_t entries = 0;
     pier_err_t err = NULL;
-    CHECK(img_layer_tar(dfd, out, &entries, &err) == 0);
+    CHECK(img_layer_tar(dfd, out, NULL, &entries, &err) == 0);
     CHECK(entries == 7);
     cleanup_free char *list = listing(out);
     CHECK_STR(list, "a 100640\n"
@@ -119,7 +119,7 @@ TEST(image_layer_tar_converts_whiteouts_and_round_trips)
     CHECK(mkdir(empty, 0755) == 0);
     cleanup_close int efd = open(empty, O_RDONLY | O_DIRECTORY);
     cleanup_close int eout = open(dir, O_RDWR | O_TMPFILE, 0600);
-    CHECK(img_layer_tar(efd, eout, &entries, &err) == 0 && entries == 0);
+    CHECK(img_layer_tar(efd, eout, NULL, &entries, &err) == 0 && entries == 0);
     CHECK(lseek(eout, 0, SEEK_END) == 1024);
 }
 
@@ -139,4 +139,43 @@ TEST(image_until_values_parse_as_docker_reads_them)
     CHECK(img_until_parse("soon", &sec, &nsec) < 0);
     CHECK(img_until_parse("1x", &sec, &nsec) < 0);
     CHECK(img_until_parse("", &sec, &nsec) < 0);
+}
+
+/* Mountpoints the engine made (empty, or directories holding only them)
+ * are left out; a real change beside them is kept. */
+TEST(image_layer_tar_leaves_the_engines_mountpoints_out)
+{
+    cleanup_dir char *dir = scratch_dir();
+    CHECK(dir != NULL);
+    static const char *const skip[] = {"etc/hosts", "etc/hostname", "proc", "dev", NULL};
+    char p[700];
+    const char *made[] = {"up", "up/etc", "up/proc", "up/dev"};
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(p, sizeof p, "%s/%s", dir, made[i]);
+        CHECK(mkdir(p, 0755) == 0);
+    }
+    snprintf(p, sizeof p, "%s/up/etc/hosts", dir);
+    int f = open(p, O_WRONLY | O_CREAT, 0644);
+    CHECK(f >= 0);
+    close(f);
+    snprintf(p, sizeof p, "%s/up", dir);
+    cleanup_close int dfd = open(p, O_RDONLY | O_DIRECTORY);
+    cleanup_close int out = open(dir, O_RDWR | O_TMPFILE, 0600);
+    uint64_t entries = 1;
+    pier_err_t err = NULL;
+    CHECK(img_layer_tar(dfd, out, skip, &entries, &err) == 0 && entries == 0);
+    /* a file of its own in /etc, and a non-empty mountpoint: kept */
+    snprintf(p, sizeof p, "%s/up/etc/real", dir);
+    CHECK((f = open(p, O_WRONLY | O_CREAT, 0644)) >= 0);
+    close(f);
+    snprintf(p, sizeof p, "%s/up/proc/x", dir);
+    CHECK((f = open(p, O_WRONLY | O_CREAT, 0644)) >= 0);
+    close(f);
+    cleanup_close int out2 = open(dir, O_RDWR | O_TMPFILE, 0600);
+    CHECK(img_layer_tar(dfd, out2, skip, &entries, &err) == 0);
+    cleanup_free char *list = listing(out2);
+    CHECK_STR(list, "etc/ 40755\n"
+                    "etc/real 100644\n"
+                    "proc/ 40755\n"
+                    "proc/x 100644\n");
 }
