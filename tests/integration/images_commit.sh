@@ -177,7 +177,7 @@ dir keep p with space "
 # untime: relative times ("3 seconds ago") and the column widths they set
 # made alike, for outputs taken a moment apart.
 untime() {
-    sed -E 's/[0-9]+ (seconds|minutes) ago|Less than a second ago|About a minute ago/T/g; s/ +/ /g'
+    sed -E 's/[0-9]+ (seconds?|minutes?|hours?) ago|Less than a second ago|About (a minute|an hour) ago/T/g; s/ +/ /g'
 }
 
 # A docker save archive made by hand: one layer, a history with an empty
