@@ -18,18 +18,6 @@
 #include "../lib/json.h"
 #include "cli.h"
 
-#define INDEX_SERVER "https://index.docker.io/v1/"
-
-/* credentials.ConvertToHostname */
-static void to_hostname(const char *s, char *out, size_t cap)
-{
-    if (strncmp(s, "http://", 7) == 0)
-        s += 7;
-    else if (strncmp(s, "https://", 8) == 0)
-        s += 8;
-    snprintf(out, cap, "%.*s", (int)strcspn(s, "/"), s);
-}
-
 static int run_logout(struct cli *cli, const char *path, struct flagset *fs)
 {
     (void)path;
@@ -37,9 +25,9 @@ static int run_logout(struct cli *cli, const char *path, struct flagset *fs)
     const char *server = fs->nargs > 0 ? fs->args[0] : "";
     bool hub = *server == '\0';
     char host[512];
-    snprintf(host, sizeof host, "%s", hub ? INDEX_SERVER : server);
+    snprintf(host, sizeof host, "%s", hub ? DOCKER_INDEX_SERVER : server);
     if (!hub)
-        to_hostname(server, host, sizeof host);
+        registry_hostname(server, host, sizeof host);
     printf("Removing login credentials for %s\n", host);
     fflush(stdout);
 
@@ -49,7 +37,7 @@ static int run_logout(struct cli *cli, const char *path, struct flagset *fs)
         return 0;
     char keys[4][600];
     size_t nkeys = 1;
-    snprintf(keys[0], sizeof keys[0], "%s", hub ? INDEX_SERVER : server);
+    snprintf(keys[0], sizeof keys[0], "%s", hub ? DOCKER_INDEX_SERVER : server);
     if (!hub) {
         snprintf(keys[nkeys++], sizeof keys[0], "%s", host);
         snprintf(keys[nkeys++], sizeof keys[0], "http://%s", host);
@@ -215,12 +203,12 @@ static int run_login(struct cli *cli, const char *path, struct flagset *fs)
         return fail_with("login: out of memory");
     bool hub = *server == '\0' || strcmp(server, "docker.io") == 0;
     if (hub)
-        server = INDEX_SERVER;
+        server = DOCKER_INDEX_SERVER;
     char key[512];
     if (hub)
-        snprintf(key, sizeof key, "%s", INDEX_SERVER);
+        snprintf(key, sizeof key, "%s", DOCKER_INDEX_SERVER);
     else
-        to_hostname(server, key, sizeof key);
+        registry_hostname(server, key, sizeof key);
     /* no credentials given: those kept, if the registry still takes them */
     if (*user == '\0' && *pass == '\0') {
         cleanup_free char *ku = NULL, *kp = NULL, *kt = NULL;

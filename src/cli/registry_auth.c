@@ -12,22 +12,21 @@
 #include "../lib/json.h"
 #include "cli.h"
 
-#define DOCKER_HUB_KEY "https://index.docker.io/v1/"
+void registry_hostname(const char *s, char *out, size_t cap)
+{
+    if (strncmp(s, "https://", 8) == 0)
+        s += 8;
+    else if (strncmp(s, "http://", 7) == 0)
+        s += 7;
+    snprintf(out, cap, "%.*s", (int)strcspn(s, "/"), s);
+}
 
-/* A key of auths as a registry host: the scheme and the path dropped,
- * Docker Hub's names as docker.io (ConvertToHostname). */
+/* A key of auths as a registry host, Docker Hub's names as docker.io. */
 static void key_host(const char *key, char *out, size_t cap)
 {
-    if (strncmp(key, "https://", 8) == 0)
-        key += 8;
-    else if (strncmp(key, "http://", 7) == 0)
-        key += 7;
-    size_t n = strcspn(key, "/");
-    if ((n == 15 && strncmp(key, "index.docker.io", 15) == 0) ||
-        (n == 20 && strncmp(key, "registry-1.docker.io", 20) == 0))
+    registry_hostname(key, out, cap);
+    if (strcmp(out, "index.docker.io") == 0 || strcmp(out, "registry-1.docker.io") == 0)
         snprintf(out, cap, "docker.io");
-    else
-        snprintf(out, cap, "%.*s", (int)n, key);
 }
 
 json_t *registry_auth_entry(struct cli *cli, const char *host)
@@ -90,8 +89,9 @@ char *registry_auth_header(struct cli *cli, const char *name)
         json_object_set_new(cfg, "identitytoken", json_string(token));
     if (json_object_size(cfg) == 0)
         return NULL;
-    json_object_set_new(cfg, "serveraddress",
-                        json_string(strcmp(domain, "docker.io") == 0 ? DOCKER_HUB_KEY : domain));
+    json_object_set_new(
+        cfg, "serveraddress",
+        json_string(strcmp(domain, "docker.io") == 0 ? DOCKER_INDEX_SERVER : domain));
     cleanup_free char *text = json_dumps(cfg, JSON_COMPACT);
     cleanup_free char *b64 = text ? pier_base64_encode(text, strlen(text), true) : NULL;
     char *hdr = NULL;
