@@ -391,7 +391,8 @@ void h_images_history(struct api_req *r)
 {
     pier_err_t err = NULL;
     json_t *out;
-    if (img_history(engine_images(api_engine(r)), api_param(r, 0), &out, &err) < 0) {
+    if (img_history(engine_images(api_engine(r)), api_param(r, 0), api_query(r, "platform"), &out,
+                    &err) < 0) {
         api_reply_err(r, &err);
         return;
     }

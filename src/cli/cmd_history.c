@@ -80,6 +80,17 @@ static int run_history(struct cli *cli, const char *path, struct flagset *fs)
     buf_puts(&q, "/images/");
     buf_puts(&q, fs->args[0]);
     buf_puts(&q, "/history");
+    const char *platform = flag_str(fs, "platform");
+    if (*platform) {
+        /* as docker's client sends it: the ocispec.Platform as JSON */
+        char os[64] = "", arch[64] = "", variant[64] = "";
+        sscanf(platform, "%63[^/]/%63[^/]/%63s", os, arch, variant);
+        cleanup_json json_t *p = json_pack("{s:s, s:s}", "architecture", arch, "os", os);
+        if (p && *variant)
+            json_object_set_new(p, "variant", json_string(variant));
+        cleanup_free char *text = p ? json_dumps(p, JSON_COMPACT) : NULL;
+        url_param(&q, "platform", text ? text : platform);
+    }
     struct api_resp r;
     json_t *list;
     if (api_call(cli, "GET", q.data, NULL, &r, &err) < 0 || api_json(&r, &list, &err) < 0) {
@@ -120,6 +131,10 @@ static struct flag history_flags[] = {
     {"format", 0, FK_STRING, NULL, TABLE_FORMAT_HELP},
     {"human", 'H', FK_BOOL, NULL, "Print sizes and dates in human readable format", "true"},
     {"no-trunc", 0, FK_BOOL, NULL, "Don't truncate output"},
+    {"platform", 0, FK_STRING, NULL,
+     "Show history for the given platform. Formatted as \"os[/arch[/variant]]\" (e.g., "
+     "\"linux/amd64\")",
+     .min_api = "1.48"},
     {"quiet", 'q', FK_BOOL, NULL, "Only show image IDs"},
     {NULL},
 };

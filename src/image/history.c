@@ -10,6 +10,56 @@
 #include "../lib/cleanup.h"
 #include "../lib/json.h"
 #include "internal.h"
+#include "registry.h"
+
+/* The platform asked for: docker's JSON ({"os":..,"architecture":..}) or
+ * "os[/arch[/variant]]". */
+static int want_platform(const char *s, struct reg_platform *p, pier_err_t *err)
+{
+    if (*s != '{')
+        return reg_platform_parse(s, p, err);
+    cleanup_json json_t *j = json_loads(s, 0, NULL);
+    const char *os = json_string_value(json_object_get(j, "os"));
+    const char *arch = json_string_value(json_object_get(j, "architecture"));
+    const char *variant = json_string_value(json_object_get(j, "variant"));
+    if (os == NULL || arch == NULL || *os == '\0' || *arch == '\0')
+        return pier_fail(err, EINVAL, "invalid platform: %.200s", s);
+    char text[200];
+    snprintf(text, sizeof text, "%.60s/%.60s%s%.60s", os, arch, variant && *variant ? "/" : "",
+             variant ? variant : "");
+    return reg_platform_parse(text, p, err);
+}
+
+/* An image of another platform than the one asked for is none. */
+static int check_platform(struct img_image *img, const char *ref, const char *platform,
+                          pier_err_t *err)
+{
+    struct reg_platform want, have;
+    if (platform == NULL || *platform == '\0')
+        return 0;
+    if (want_platform(platform, &want, err) < 0)
+        return -1;
+    const char *os = json_string_value(json_object_get(img->config, "os"));
+    const char *arch = json_string_value(json_object_get(img->config, "architecture"));
+    const char *variant = json_string_value(json_object_get(img->config, "variant"));
+    char text[200], w[100], h[100];
+    snprintf(text, sizeof text, "%.60s/%.60s%s%.60s", os && *os ? os : "linux",
+             arch && *arch ? arch : HOST_ARCH, variant && *variant ? "/" : "",
+             variant ? variant : "");
+    pier_err_t e = NULL;
+    if (reg_platform_parse(text, &have, &e) < 0) {
+        pier_error_free(&e);
+        return pier_fail(err, ENOENT, "image with reference %s has no platform", ref);
+    }
+    if (reg_platform_match(&want, &have))
+        return 0;
+    reg_platform_format(&want, w, sizeof w);
+    reg_platform_format(&have, h, sizeof h);
+    return pier_fail(err, ENOENT,
+                     "image with reference %s was found but does not match the specified "
+                     "platform: wanted %s, actual: %s",
+                     ref, w, h);
+}
 
 static json_t *row(json_t *h, int64_t size)
 {
@@ -68,14 +118,17 @@ static int history_locked(struct img_store *s, struct img_image *img, json_t *ou
     return 0;
 }
 
-int img_history(struct img_store *s, const char *ref, json_t **out, pier_err_t *err)
+int img_history(struct img_store *s, const char *ref, const char *platform, json_t **out,
+                pier_err_t *err)
 {
     cleanup_json json_t *list = json_array();
     if (list == NULL)
         return pier_error(err, ENOMEM, "history");
     pthread_mutex_lock(&s->lock);
     struct img_image *img = img_lookup(s, ref, err);
-    int ret = img ? history_locked(s, img, list, err) : -1;
+    int ret = img && check_platform(img, ref, platform, err) == 0
+                  ? history_locked(s, img, list, err)
+                  : -1;
     pthread_mutex_unlock(&s->lock);
     if (ret < 0)
         return -1;

@@ -182,8 +182,10 @@ int img_commit(struct img_store *s, const struct img_commit_opts *o, char **imag
 /* Docker's GET /images/{name}/history: the config's history, newest
  * first, each {Id, Created, CreatedBy, Tags, Size, Comment}; the ids (and
  * tags) of the image and its parents fill the rows from the top, the
- * others are "<missing>". */
-int img_history(struct img_store *s, const char *ref, json_t **out, pier_err_t *err);
+ * others are "<missing>".  platform (NULL: any) is docker's JSON or
+ * "os[/arch[/variant]]": an image of another is ENOENT. */
+int img_history(struct img_store *s, const char *ref, const char *platform, json_t **out,
+                pier_err_t *err);
 
 /* Docker's POST /images/prune: filters (docker's map: dangling, label,
  * label!, until; checked) pick images, each removed as by DELETE without

@@ -238,6 +238,11 @@ EOF
     expect_eq "$(docker history --no-trunc --format '{{.ID}}' com:1 | tr '\n' ' ')" \
         "$(docker image inspect -f '{{.Id}}' com:1) $(docker image inspect -f '{{.Id}}' busybox) "
     expect_fail "No such image: nosuch:latest" "$PIER" history nosuch
+    # --platform: the image's own, or docker's not-found
+    expect_eq "$("$PIER" history -q --platform linux/amd64 hist:1 | wc -l)" 2
+    expect_fail "image with reference hist:1 was found but does not match the specified platform: wanted linux/s390x, actual: linux/amd64" \
+        docker history --platform linux/s390x hist:1
+    expect_fail "wanted linux/s390x, actual: linux/amd64" "$PIER" history --platform linux/s390x hist:1
 }
 
 # ids IMAGE...: their full ids.
