@@ -1,6 +1,7 @@
 /* libFuzzer target: what API clients send pierd besides config.json and
  * layers: the filters query (JSON), image references, import --change
- * lines, -v bind specs, container names and signal names.  Any input must
+ * lines, commit bodies merged with a container's config, `until` filter
+ * values, -v bind specs, container names and signal names.  Any input must
  * give a value or an error, never a crash or a leak. */
 #include <stddef.h>
 #include <stdint.h>
@@ -55,6 +56,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (img_changes(changes, &config, &err) < 0)
         pier_error_free(&err);
     json_decref(config);
+
+    /* the input as a commit's body, and as its change lines */
+    json_t *body = json_loadb(s, size, 0, NULL);
+    json_t *ctr =
+        json_pack("{s:[s], s:[s], s:{s:s}, s:{s:{}}, s:{s:[s]}}", "Cmd", "sh", "Env", "PATH=/bin",
+                  "Labels", "a", "1", "Volumes", "/v", "Healthcheck", "Test", "NONE");
+    if (img_commit_config(body, changes, ctr, &config, &err) < 0)
+        pier_error_free(&err);
+    else
+        json_decref(config);
+    json_decref(ctr);
+    json_decref(body);
+
+    int64_t sec;
+    long nsec;
+    img_until_parse(s, &sec, &nsec);
 
     struct bind b;
     if (bind_parse(s, &b, &err) < 0)

@@ -124,105 +124,196 @@ void h_images_create(struct api_req *r)
 
 /* ---- list ---- */
 
-static bool tag_matches(const char *pattern, void *data)
+/* reference.FamiliarMatch: the pattern against the familiar reference,
+ * then against its name alone; path.Match's '*' stops at '/'. */
+static bool ref_matches(const char *pattern, void *data)
 {
-    const char *tag = data;
-    char repo[512];
-    const char *colon = strrchr(tag, ':');
-    snprintf(repo, sizeof repo, "%.*s", colon ? (int)(colon - tag) : (int)strlen(tag), tag);
-    return fnmatch(pattern, tag, 0) == 0 || fnmatch(pattern, repo, 0) == 0;
+    const char *ref = data;
+    char name[512];
+    size_t n = strcspn(ref, "@");
+    const char *colon = memrchr(ref, ':', n);
+    if (colon != NULL && strchr(colon, '/') == NULL)
+        n = (size_t)(colon - ref);
+    snprintf(name, sizeof name, "%.*s", (int)n, ref);
+    return fnmatch(pattern, ref, FNM_PATHNAME) == 0 || fnmatch(pattern, name, FNM_PATHNAME) == 0;
 }
 
-/* As docker's: a reference filter keeps, of each image, only the names it
- * matches; an image none of whose names match goes. */
-static bool keep_matching_tags(json_t *filters, json_t *row)
+/* Of key's names, those the reference filter matches; whether any. */
+static bool keep_matching(json_t *filters, json_t *row, const char *key)
 {
-    if (!pier_filters_has(filters, "reference"))
-        return true;
     json_t *kept = json_array();
     size_t i;
     json_t *t;
-    json_array_foreach (json_object_get(row, "RepoTags"), i, t) {
-        const char *tag = json_string_value(t);
-        if (tag && pier_filters_any(filters, "reference", tag_matches, (void *)tag))
+    json_array_foreach (json_object_get(row, key), i, t) {
+        const char *ref = json_string_value(t);
+        if (ref && pier_filters_any(filters, "reference", ref_matches, (void *)ref))
             json_array_append(kept, t);
     }
     bool any = json_array_size(kept) > 0;
-    json_object_set_new(row, "RepoTags", kept);
+    json_object_set_new(row, key, kept);
     return any;
 }
 
-static bool by_dangling(const char *v, void *data)
+/* As docker's: a reference filter keeps, of each image, only the names
+ * (tags and digests) it matches; an image none of whose names match goes. */
+static bool keep_matching_refs(json_t *filters, json_t *row)
 {
-    json_t *row = data;
-    bool dangling = json_array_size(json_object_get(row, "RepoTags")) == 0;
-    return strcmp(v, "true") == 0 || strcmp(v, "1") == 0 ? dangling : !dangling;
+    if (!pier_filters_has(filters, "reference"))
+        return true;
+    bool tags = keep_matching(filters, row, "RepoTags");
+    bool digests = keep_matching(filters, row, "RepoDigests");
+    return tags || digests;
 }
 
-struct created_ref {
-    struct img_store *store;
-    json_t *row;
-    bool before;
+/* dangling=true: untagged images (digests or not) that no other image is
+ * built on (docker's Heads; parents holds the list's ParentIds); false:
+ * images with any reference. */
+static bool dangling_ok(int dangling, json_t *row, json_t *parents)
+{
+    size_t tags = json_array_size(json_object_get(row, "RepoTags"));
+    size_t refs = tags + json_array_size(json_object_get(row, "RepoDigests"));
+    const char *id = json_string_value(json_object_get(row, "Id"));
+    if (dangling < 0)
+        return true;
+    if (dangling)
+        return tags == 0 && (id == NULL || json_object_get(parents, id) == NULL);
+    return refs > 0;
+}
+
+/* A bound on creation times, to the nanosecond. */
+struct bound {
+    bool set;
+    int64_t sec;
+    long nsec;
 };
 
-static bool by_created(const char *v, void *data)
+static int cmp_time(int64_t s1, long n1, int64_t s2, long n2)
 {
-    struct created_ref *c = data;
-    cleanup_json json_t *other = NULL;
+    return s1 != s2 ? (s1 < s2 ? -1 : 1) : n1 != n2 ? (n1 < n2 ? -1 : 1) : 0;
+}
+
+/* Tighten b with t: the earliest (before) or the latest (since). */
+static void tighten(struct bound *b, int64_t sec, long nsec, bool earliest)
+{
+    int c = cmp_time(sec, nsec, b->sec, b->nsec);
+    if (!b->set || (earliest ? c < 0 : c > 0)) {
+        b->set = true;
+        b->sec = sec;
+        b->nsec = nsec;
+    }
+}
+
+struct bounds {
+    struct img_store *store;
+    struct bound before, since;
+    pier_err_t err;
+};
+
+/* An image's creation time as a bound (an unknown image is an error). */
+static bool add_created(struct bounds *b, const char *v, struct bound *into, bool earliest)
+{
+    int64_t sec;
+    long nsec;
+    if (b->err == NULL && img_created(b->store, v, &sec, &nsec, &b->err) == 0)
+        tighten(into, sec, nsec, earliest);
+    return true;
+}
+
+static bool add_before(const char *v, void *data)
+{
+    struct bounds *b = data;
+    return add_created(b, v, &b->before, true);
+}
+
+static bool add_until(const char *v, void *data)
+{
+    struct bounds *b = data;
+    int64_t sec;
+    long nsec;
+    if (b->err == NULL && img_until_parse(v, &sec, &nsec) < 0)
+        pier_fail(&b->err, EINVAL, "failed to parse value as time or duration: \"%s\"", v);
+    else if (b->err == NULL)
+        tighten(&b->before, sec, nsec, true);
+    return true;
+}
+
+static bool add_since(const char *v, void *data)
+{
+    struct bounds *b = data;
+    return add_created(b, v, &b->since, false);
+}
+
+/* before and until: created strictly earlier; since: strictly later. */
+static bool in_bounds(struct bounds *b, json_t *row)
+{
+    if (!b->before.set && !b->since.set)
+        return true;
+    int64_t sec;
+    long nsec;
     pier_err_t err = NULL;
-    if (img_inspect(c->store, v, &other, &err) < 0) {
+    if (img_created(b->store, json_string_value(json_object_get(row, "Id")), &sec, &nsec, &err) <
+        0) {
         pier_error_free(&err);
         return false;
     }
-    /* RFC 3339 in UTC compares as text */
-    const char *mine = json_string_value(json_object_get(c->row, "CreatedText"));
-    const char *theirs = json_string_value(json_object_get(other, "Created"));
-    if (mine == NULL || theirs == NULL)
-        return false;
-    int cmp = strcmp(mine, theirs);
-    return c->before ? cmp < 0 : cmp > 0;
+    return (!b->before.set || cmp_time(sec, nsec, b->before.sec, b->before.nsec) < 0) &&
+           (!b->since.set || cmp_time(sec, nsec, b->since.sec, b->since.nsec) > 0);
 }
 
 static const char *const image_filters[] = {"before", "dangling", "label", "reference",
                                             "since",  "until",    NULL};
 
+/* The list, filtered as docker's Images does; *list is replaced. */
+static int filter_list(struct img_store *store, json_t *filters, json_t **list, pier_err_t *err)
+{
+    struct bounds b = {.store = store};
+    int dangling = -1;
+    if (pier_filters_check(filters, image_filters, err) < 0 ||
+        pier_filters_bool(filters, "dangling", &dangling, err) < 0)
+        return -1;
+    pier_filters_any(filters, "before", add_before, &b);
+    pier_filters_any(filters, "until", add_until, &b);
+    pier_filters_any(filters, "since", add_since, &b);
+    if (b.err != NULL) {
+        *err = b.err;
+        return -1;
+    }
+    cleanup_json json_t *parents = json_object();
+    json_t *kept = json_array();
+    if (kept == NULL || parents == NULL) {
+        json_decref(kept);
+        return pier_error(err, ENOMEM, "list images");
+    }
+    size_t i;
+    json_t *row;
+    json_array_foreach (*list, i, row) {
+        const char *parent = json_string_value(json_object_get(row, "ParentId"));
+        if (parent && *parent)
+            json_object_set_new(parents, parent, json_true());
+    }
+    json_array_foreach (*list, i, row) {
+        if (dangling_ok(dangling, row, parents) &&
+            pier_filters_labels(filters, "label", json_object_get(row, "Labels")) &&
+            in_bounds(&b, row) && keep_matching_refs(filters, row))
+            json_array_append(kept, row);
+    }
+    json_decref(*list);
+    *list = kept;
+    return 0;
+}
+
 void h_images_list(struct api_req *r)
 {
     pier_err_t err = NULL;
     cleanup_json json_t *filters = NULL;
-    json_t *list;
+    json_t *list = NULL;
     struct img_store *store = engine_images(api_engine(r));
     if (api_query_filters(r, &filters, &err) < 0 ||
-        pier_filters_check(filters, image_filters, &err) < 0 ||
-        img_list(store, api_query_bool(r, "all"), &list, &err) < 0) {
+        img_list(store, api_query_bool(r, "all"), &list, &err) < 0 ||
+        (filters && filter_list(store, filters, &list, &err) < 0)) {
+        json_decref(list);
         api_reply_err(r, &err);
         return;
-    }
-    if (filters) {
-        json_t *kept = json_array();
-        size_t i;
-        json_t *row;
-        json_array_foreach (list, i, row) {
-            /* before/since compare creation times to the nanosecond */
-            cleanup_json json_t *mine = NULL;
-            if (pier_filters_has(filters, "before") || pier_filters_has(filters, "since")) {
-                if (img_inspect(store, json_string_value(json_object_get(row, "Id")), &mine, &err) <
-                    0)
-                    pier_error_free(&err);
-                json_object_set(row, "CreatedText", json_object_get(mine, "Created"));
-            }
-            struct created_ref before = {store, row, true}, since = {store, row, false};
-            bool ok = pier_filters_any(filters, "dangling", by_dangling, row) &&
-                      pier_filters_labels(filters, "label", json_object_get(row, "Labels")) &&
-                      pier_filters_any(filters, "before", by_created, &before) &&
-                      pier_filters_any(filters, "since", by_created, &since) &&
-                      keep_matching_tags(filters, row);
-            json_object_del(row, "CreatedText");
-            if (ok)
-                json_array_append(kept, row);
-        }
-        json_decref(list);
-        list = kept;
     }
     img_list_compat(list, api_version(r));
     api_reply_json(r, 200, list);
@@ -267,6 +358,21 @@ static bool image_user(const char *image_id, struct img_user *user, void *data)
     return engine_image_user(data, image_id, user->container_id, &user->running);
 }
 
+/* The untag and delete events of DELETE's (or prune's) records. */
+static void removal_events(struct engine *e, json_t *records)
+{
+    size_t i;
+    json_t *item;
+    json_array_foreach (records, i, item) {
+        const char *untagged = json_string_value(json_object_get(item, "Untagged"));
+        const char *deleted = json_string_value(json_object_get(item, "Deleted"));
+        if (untagged)
+            engine_event(e, "image", "untag", untagged, json_pack("{s:s}", "name", untagged));
+        if (deleted)
+            engine_event(e, "image", "delete", deleted, json_pack("{s:s}", "name", deleted));
+    }
+}
+
 void h_images_remove(struct api_req *r)
 {
     pier_err_t err = NULL;
@@ -277,15 +383,37 @@ void h_images_remove(struct api_req *r)
         api_reply_err(r, &err);
         return;
     }
-    size_t i;
-    json_t *item;
-    json_array_foreach (out, i, item) {
-        const char *untagged = json_string_value(json_object_get(item, "Untagged"));
-        const char *deleted = json_string_value(json_object_get(item, "Deleted"));
-        if (untagged)
-            engine_event(e, "image", "untag", untagged, json_pack("{s:s}", "name", untagged));
-        if (deleted)
-            engine_event(e, "image", "delete", deleted, json_pack("{s:s}", "name", deleted));
+    removal_events(e, out);
+    api_reply_json(r, 200, out);
+}
+
+void h_images_history(struct api_req *r)
+{
+    pier_err_t err = NULL;
+    json_t *out;
+    if (img_history(engine_images(api_engine(r)), api_param(r, 0), api_query(r, "platform"), &out,
+                    &err) < 0) {
+        api_reply_err(r, &err);
+        return;
     }
+    api_reply_json(r, 200, out);
+}
+
+void h_images_prune(struct api_req *r)
+{
+    pier_err_t err = NULL;
+    cleanup_json json_t *filters = NULL;
+    json_t *out;
+    struct engine *e = api_engine(r);
+    if (api_query_filters(r, &filters, &err) < 0 ||
+        img_prune(engine_images(e), filters, image_user, e, &out, &err) < 0) {
+        api_reply_err(r, &err);
+        return;
+    }
+    removal_events(e, json_object_get(out, "ImagesDeleted"));
+    char reclaimed[32];
+    snprintf(reclaimed, sizeof reclaimed, "%lld",
+             (long long)json_integer_value(json_object_get(out, "SpaceReclaimed")));
+    engine_event(e, "image", "prune", "", json_pack("{s:s}", "reclaimed", reclaimed));
     api_reply_json(r, 200, out);
 }

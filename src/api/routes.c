@@ -43,6 +43,9 @@ static const struct api_route routes[] = {
     {"POST", "/images/{*}/tag", h_images_tag, 0},
     {"POST", "/images/{*}/push", h_images_push, 0},
     {"DELETE", "/images/{*}", h_images_remove, 0},
+    {"POST", "/commit", h_commit, 0},
+    {"POST", "/images/prune", h_images_prune, 0},
+    {"GET", "/images/{*}/history", h_images_history, 0},
 };
 
 /* MHD gives the path still percent-encoded. */

@@ -49,5 +49,8 @@ void h_images_push(struct api_req *r);
 void h_images_get(struct api_req *r);
 void h_images_get_all(struct api_req *r);
 void h_images_load(struct api_req *r);
+void h_commit(struct api_req *r);
+void h_images_prune(struct api_req *r);
+void h_images_history(struct api_req *r);
 
 #endif

@@ -99,6 +99,21 @@ json_t *cli_config_json(struct cli *cli);
  * registry of a normalized name ("docker.io/library/busybox"), from
  * config.json's auths, as docker login left them; NULL when none. */
 char *registry_auth_header(struct cli *cli, const char *name);
+/* Docker Hub's key in config.json's auths. */
+#define DOCKER_INDEX_SERVER "https://index.docker.io/v1/"
+/* credentials.ConvertToHostname: the scheme and the path dropped. */
+void registry_hostname(const char *s, char *out, size_t cap);
+/* The auths entry of config.json for a registry host ("docker.io" for
+ * Docker Hub's keys), whatever scheme or path its key has; NULL if none. */
+json_t *registry_auth_entry(struct cli *cli, const char *host);
+/* Its username, password and identity token (heap, NULL when unset),
+ * from "auth" (base64 of user:password) or the members of those names. */
+int registry_auth_creds(json_t *entry, char **user, char **pass, char **token);
+/* Write cli's config (as changed) back to config.json atomically, as the
+ * docker CLI does: tab-indented, the file's mode and owner kept (0600 for
+ * a new one), through a symlink to the file it names.  *path is the file
+ * written (heap). */
+int cli_config_save(struct cli *cli, char **path, pier_err_t *err);
 
 /* --- the daemon ------------------------------------------------------------ */
 

@@ -241,29 +241,15 @@ static int run_images(struct cli *cli, const char *path, struct flagset *fs)
         url_param(&q, "all", "1");
     struct flag *ff = flag_get(fs, "filter");
     /* a REPOSITORY[:TAG] argument is a reference filter */
-    const char **saved = ff->vals;
-    size_t nsaved = ff->nvals;
-    const char **vals = NULL;
-    char *refv = NULL;
     if (fs->nargs == 1) {
-        vals = calloc(nsaved + 1, sizeof *vals);
-        if (vals == NULL || asprintf(&refv, "reference=%s", fs->args[0]) < 0) {
-            free(vals);
+        cleanup_free char *refv = NULL;
+        if (asprintf(&refv, "reference=%s", fs->args[0]) < 0) {
             pier_error(&err, ENOMEM, "images");
             return cli_fail(&err);
         }
-        if (nsaved)
-            memcpy(vals, saved, nsaved * sizeof *vals);
-        vals[nsaved] = refv;
-        ff->vals = vals;
-        ff->nvals = nsaved + 1;
-    }
-    filters_param(ff, &q);
-    if (vals) {
-        ff->vals = saved;
-        ff->nvals = nsaved;
-        free(vals);
-        free(refv);
+        filters_param_with(ff, refv, &q);
+    } else {
+        filters_param(ff, &q);
     }
     struct api_resp r;
     json_t *list;

@@ -64,6 +64,13 @@ const struct cmd_entry cli_commands[] = {
     {"image", "push", &cmd_push},
     {"", "events", &cmd_events},
     {"system", "events", &cmd_events},
+    {"", "commit", &cmd_commit},
+    {"container", "commit", &cmd_commit},
+    {"", "history", &cmd_history},
+    {"image", "history", &cmd_history},
+    {"image", "prune", &cmd_image_prune},
+    {"", "login", &cmd_login},
+    {"", "logout", &cmd_logout},
 };
 
 const size_t cli_ncommands = sizeof cli_commands / sizeof cli_commands[0];

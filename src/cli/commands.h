@@ -16,5 +16,6 @@ extern struct cmd cmd_images, cmd_image_ls, cmd_rmi, cmd_image_rm, cmd_tag, cmd_
 extern struct cmd cmd_save, cmd_load;
 extern struct cmd cmd_pull;
 extern struct cmd cmd_push;
+extern struct cmd cmd_commit, cmd_history, cmd_image_prune, cmd_login, cmd_logout;
 
 #endif

@@ -1,10 +1,15 @@
 /* The docker CLI's config file (config.json in --config, $DOCKER_CONFIG or
  * ~/.docker): the settings of it that change what the commands pier has
- * print or do, read once, when first asked. */
+ * print or do, read once, when first asked; written back by login and
+ * logout. */
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "../lib/cleanup.h"
 #include "../lib/file.h"
@@ -48,4 +53,39 @@ json_t *cli_config_json(struct cli *cli)
     if (!cli->config_read)
         config_load(cli);
     return cli->config;
+}
+
+int cli_config_save(struct cli *cli, char **path, pier_err_t *err)
+{
+    *path = NULL;
+    if (cli->config_dir == NULL || *cli->config_dir == '\0' || cli->config == NULL)
+        return pier_error(err, EINVAL, "no config file to save");
+    if (pier_mkdir_p(cli->config_dir, 0700, err) < 0)
+        return -1;
+    char file[4096];
+    snprintf(file, sizeof file, "%s/config.json", cli->config_dir);
+    /* the file a symlink names, as docker writes through it */
+    char *real = realpath(file, NULL);
+    struct stat st = {.st_mode = 0600, .st_uid = geteuid(), .st_gid = getegid()};
+    if (real != NULL && stat(real, &st) < 0) {
+        free(real);
+        return pier_error(err, errno, "stat %s", file);
+    }
+    *path = real ? real : strdup(file);
+    cleanup_free char *text = json_go_indent(cli->config, "\t");
+    cleanup_free char *dir_copy = *path ? strdup(*path) : NULL;
+    cleanup_free char *base_copy = *path ? strdup(*path) : NULL;
+    if (text == NULL || dir_copy == NULL || base_copy == NULL)
+        return pier_error(err, ENOMEM, "save %s", file);
+    const char *base = basename(base_copy);
+    cleanup_close int dfd = open(dirname(dir_copy), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return pier_error(err, errno, "open the directory of %s", *path);
+    if (pier_write_file_atomic_at(dfd, base, text, strlen(text), st.st_mode & 07777, PIER_DURABLE,
+                                  err) < 0)
+        return -1;
+    if ((st.st_uid != geteuid() || st.st_gid != getegid()) &&
+        fchownat(dfd, base, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0)
+        return pier_error(err, errno, "chown %s", *path);
+    return 0;
 }

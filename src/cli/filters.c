@@ -74,3 +74,20 @@ void filters_param(const struct flag *f, struct buf *query)
     if (filters.len)
         url_param(query, "filters", filters.data);
 }
+
+void filters_param_with(const struct flag *f, const char *extra, struct buf *query)
+{
+    struct flag copy = *f;
+    const char **vals = calloc(f->nvals + 1, sizeof *vals);
+    if (vals == NULL) {
+        query->failed = true;
+        return;
+    }
+    if (f->nvals)
+        memcpy(vals, f->vals, f->nvals * sizeof *vals);
+    vals[f->nvals] = extra;
+    copy.vals = vals;
+    copy.nvals = f->nvals + 1;
+    filters_param(&copy, query);
+    free(vals);
+}

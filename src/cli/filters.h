@@ -17,5 +17,8 @@ void filters_json(const struct flag *f, struct buf *out);
 /* That JSON as the query's "filters" parameter (see url_param), when any
  * filter was given. */
 void filters_param(const struct flag *f, struct buf *query);
+/* The same with one more "key=value" (a positional argument, a flag's
+ * meaning) added to the flag's. */
+void filters_param_with(const struct flag *f, const char *extra, struct buf *query);
 
 #endif

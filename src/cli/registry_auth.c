@@ -12,68 +12,86 @@
 #include "../lib/json.h"
 #include "cli.h"
 
-#define DOCKER_HUB_KEY "https://index.docker.io/v1/"
-
-/* A key of auths as a registry host: the scheme and the path dropped,
- * Docker Hub's names as docker.io (ConvertToHostname). */
-static void key_host(const char *key, char *out, size_t cap)
+void registry_hostname(const char *s, char *out, size_t cap)
 {
-    if (strncmp(key, "https://", 8) == 0)
-        key += 8;
-    else if (strncmp(key, "http://", 7) == 0)
-        key += 7;
-    size_t n = strcspn(key, "/");
-    if ((n == 15 && strncmp(key, "index.docker.io", 15) == 0) ||
-        (n == 20 && strncmp(key, "registry-1.docker.io", 20) == 0))
-        snprintf(out, cap, "docker.io");
-    else
-        snprintf(out, cap, "%.*s", (int)n, key);
+    if (strncmp(s, "https://", 8) == 0)
+        s += 8;
+    else if (strncmp(s, "http://", 7) == 0)
+        s += 7;
+    snprintf(out, cap, "%.*s", (int)strcspn(s, "/"), s);
 }
 
-char *registry_auth_header(struct cli *cli, const char *name)
+/* A key of auths as a registry host, Docker Hub's names as docker.io. */
+static void key_host(const char *key, char *out, size_t cap)
 {
-    char domain[256];
-    snprintf(domain, sizeof domain, "%.*s", (int)strcspn(name, "/"), name);
+    registry_hostname(key, out, cap);
+    if (strcmp(out, "index.docker.io") == 0 || strcmp(out, "registry-1.docker.io") == 0)
+        snprintf(out, cap, "docker.io");
+}
+
+json_t *registry_auth_entry(struct cli *cli, const char *host)
+{
     json_t *auths = json_object_get(cli_config_json(cli), "auths");
     const char *key;
-    json_t *entry, *found = NULL;
+    json_t *entry;
     json_object_foreach (auths, key, entry) {
-        char host[256];
-        key_host(key, host, sizeof host);
-        if (strcmp(host, domain) == 0) {
-            found = entry;
-            break;
-        }
+        char h[256];
+        key_host(key, h, sizeof h);
+        if (strcmp(h, host) == 0)
+            return json_is_object(entry) ? entry : NULL;
     }
-    if (!json_is_object(found))
-        return NULL;
-    cleanup_json json_t *cfg = json_object();
-    if (cfg == NULL)
-        return NULL;
-    const char *auth = json_string_value(json_object_get(found, "auth"));
-    const char *user = json_string_value(json_object_get(found, "username"));
-    const char *pass = json_string_value(json_object_get(found, "password"));
-    const char *token = json_string_value(json_object_get(found, "identitytoken"));
+    return NULL;
+}
+
+int registry_auth_creds(json_t *entry, char **user, char **pass, char **token)
+{
+    *user = *pass = *token = NULL;
+    const char *auth = json_string_value(json_object_get(entry, "auth"));
+    const char *u = json_string_value(json_object_get(entry, "username"));
+    const char *p = json_string_value(json_object_get(entry, "password"));
+    const char *t = json_string_value(json_object_get(entry, "identitytoken"));
     cleanup_free unsigned char *raw = NULL;
     size_t n = 0;
     if (auth && *auth && pier_base64_decode(auth, strlen(auth), &raw, &n) == 0) {
         char *colon = strchr((char *)raw, ':');
         if (colon != NULL) {
             *colon = '\0';
-            user = (char *)raw;
-            pass = colon + 1;
+            u = (char *)raw;
+            p = colon + 1;
         }
     }
-    if (user && *user)
+    if ((u && *u && (*user = strdup(u)) == NULL) || (p && *p && (*pass = strdup(p)) == NULL) ||
+        (t && *t && (*token = strdup(t)) == NULL)) {
+        free(*user);
+        free(*pass);
+        *user = *pass = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+char *registry_auth_header(struct cli *cli, const char *name)
+{
+    char domain[256];
+    snprintf(domain, sizeof domain, "%.*s", (int)strcspn(name, "/"), name);
+    json_t *found = registry_auth_entry(cli, domain);
+    if (found == NULL)
+        return NULL;
+    cleanup_json json_t *cfg = json_object();
+    cleanup_free char *user = NULL, *pass = NULL, *token = NULL;
+    if (cfg == NULL || registry_auth_creds(found, &user, &pass, &token) < 0)
+        return NULL;
+    if (user)
         json_object_set_new(cfg, "username", json_string(user));
-    if (pass && *pass)
+    if (pass)
         json_object_set_new(cfg, "password", json_string(pass));
-    if (token && *token)
+    if (token)
         json_object_set_new(cfg, "identitytoken", json_string(token));
     if (json_object_size(cfg) == 0)
         return NULL;
-    json_object_set_new(cfg, "serveraddress",
-                        json_string(strcmp(domain, "docker.io") == 0 ? DOCKER_HUB_KEY : domain));
+    json_object_set_new(
+        cfg, "serveraddress",
+        json_string(strcmp(domain, "docker.io") == 0 ? DOCKER_INDEX_SERVER : domain));
     cleanup_free char *text = json_dumps(cfg, JSON_COMPACT);
     cleanup_free char *b64 = text ? pier_base64_encode(text, strlen(text), true) : NULL;
     char *hdr = NULL;

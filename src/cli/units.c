@@ -378,7 +378,8 @@ void go_time_string(int64_t sec, char *out, size_t cap)
     snprintf(out, cap, "%s %c%02ld%02ld %s", a, sign, off / 3600, (off / 60) % 60, z);
 }
 
-void rfc3339_nano_fixed(int64_t sec, long nsec, char *out, size_t cap)
+/* sec in the local zone, then frac (".000000000" or ""), then the zone. */
+static void rfc3339_local(int64_t sec, const char *frac, char *out, size_t cap)
 {
     time_t t = (time_t)sec;
     struct tm lt;
@@ -387,11 +388,23 @@ void rfc3339_nano_fixed(int64_t sec, long nsec, char *out, size_t cap)
     strftime(a, sizeof a, "%Y-%m-%dT%H:%M:%S", &lt);
     long off = lt.tm_gmtoff;
     if (off == 0) {
-        snprintf(out, cap, "%s.%09ldZ", a, nsec);
+        snprintf(out, cap, "%s%sZ", a, frac);
         return;
     }
     char sign = off < 0 ? '-' : '+';
     if (off < 0)
         off = -off;
-    snprintf(out, cap, "%s.%09ld%c%02ld:%02ld", a, nsec, sign, off / 3600, (off / 60) % 60);
+    snprintf(out, cap, "%s%s%c%02ld:%02ld", a, frac, sign, off / 3600, (off / 60) % 60);
+}
+
+void rfc3339_nano_fixed(int64_t sec, long nsec, char *out, size_t cap)
+{
+    char frac[16];
+    snprintf(frac, sizeof frac, ".%09ld", nsec);
+    rfc3339_local(sec, frac, out, cap);
+}
+
+void rfc3339_seconds(int64_t sec, char *out, size_t cap)
+{
+    rfc3339_local(sec, "", out, cap);
 }

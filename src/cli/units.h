@@ -34,6 +34,8 @@ void go_time_string(int64_t sec, char *out, size_t cap);
 /* RFC 3339 with nanoseconds, fixed width, local zone:
  * "2006-01-02T15:04:05.000000000Z07:00". */
 void rfc3339_nano_fixed(int64_t sec, long nsec, char *out, size_t cap);
+/* time.RFC3339 (seconds), local zone: "2006-01-02T15:04:05Z07:00". */
+void rfc3339_seconds(int64_t sec, char *out, size_t cap);
 /* Parse an RFC 3339 time as the API writes it ("...T...Z", fractions);
  * -1 if not. */
 int parse_rfc3339(const char *s, int64_t *sec, long *nsec);

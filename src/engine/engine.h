@@ -90,6 +90,24 @@ int engine_stats(struct engine *e, struct container *c, json_t **out, pier_err_t
 bool engine_image_user(struct engine *e, const char *image_id, char container_id[65],
                        bool *running);
 
+/* `docker commit`: what it takes from a container (its upper layer's
+ * directory, image and a copy of its Config), refused for a dead or
+ * removed one (EBUSY); then its "commit" event. */
+struct engine_commit_src {
+    char id[65];
+    char *upper, *image_id;
+    json_t *config;
+    bool running; /* and not paused */
+};
+int engine_commit_source(struct engine *e, struct container *c, struct engine_commit_src *out,
+                         pier_err_t *err);
+void engine_commit_src_free(struct engine_commit_src *src);
+/* The mountpoints a start makes in a container's layer ("etc/hosts",
+ * "proc", ...), which commits leave out. */
+extern const char *const engine_mountpoints[];
+void engine_commit_done(struct engine *e, const char *id, const char *image_id,
+                        const char *image_ref, const char *comment);
+
 /* ---- logs ---- */
 
 struct log_opts {

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../lib/cleanup.h"
 #include "image.h"
 
 /* The next word of s, shell-quoted as Dockerfiles quote: "..." and '...'
@@ -209,27 +210,36 @@ static int one(const char *line, json_t *config, pier_err_t *err)
     return pier_fail(err, EINVAL, "%s is not a valid change command", ins);
 }
 
+int img_changes_apply(const char *const *changes, json_t *config, pier_err_t *err)
+{
+    for (size_t i = 0; changes != NULL && changes[i]; i++) {
+        /* the docker CLI sends each --change as it was typed, several lines
+         * joined by newlines in one */
+        cleanup_free char *copy = strdup(changes[i]);
+        if (copy == NULL)
+            return pier_error(err, ENOMEM, "changes");
+        for (char *line = copy, *next; line && *line; line = next) {
+            next = strchr(line, '\n');
+            if (next)
+                *next++ = '\0';
+            if (*line && one(line, config, err) < 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
 int img_changes(const char *const *changes, json_t **config, pier_err_t *err)
 {
     *config = NULL;
     if (changes == NULL || changes[0] == NULL)
         return 0;
     json_t *c = json_object();
-    for (size_t i = 0; changes[i]; i++) {
-        /* the docker CLI sends each --change as it was typed, several lines
-         * joined by newlines in one */
-        char *copy = strdup(changes[i]);
-        for (char *line = copy, *next; line && *line; line = next) {
-            next = strchr(line, '\n');
-            if (next)
-                *next++ = '\0';
-            if (*line && one(line, c, err) < 0) {
-                free(copy);
-                json_decref(c);
-                return -1;
-            }
-        }
-        free(copy);
+    if (c == NULL)
+        return pier_error(err, ENOMEM, "changes");
+    if (img_changes_apply(changes, c, err) < 0) {
+        json_decref(c);
+        return -1;
     }
     *config = c;
     return 0;

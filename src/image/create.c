@@ -10,26 +10,6 @@
 #include "../lib/json.h"
 #include "internal.h"
 
-/* The host's architecture (and variant), in Go's words, which image
- * configs use. */
-#if defined(__x86_64__)
-#define HOST_ARCH "amd64"
-#elif defined(__aarch64__)
-#define HOST_ARCH "arm64"
-#elif defined(__arm__)
-#define HOST_ARCH "arm"
-#elif defined(__i386__)
-#define HOST_ARCH "386"
-#elif defined(__powerpc64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define HOST_ARCH "ppc64le"
-#elif defined(__s390x__)
-#define HOST_ARCH "s390x"
-#elif defined(__riscv) && __riscv_xlen == 64
-#define HOST_ARCH "riscv64"
-#else
-#error "unknown architecture: add its Go name"
-#endif
-
 /* A tag to create: normalised; a digest, or a name that reads as one, is
  * refused as Docker refuses them. */
 int img_tag_ref(const char *repo_tag, char out[IMG_REF_MAX], pier_err_t *err)
@@ -71,7 +51,7 @@ int img_set_tag(struct img_store *s, struct img_image *img, const char *tag, pie
 }
 
 static int create_locked(struct img_store *s, const char *config, size_t len, const char *tag,
-                         const char *id, pier_err_t *err)
+                         const char *parent, const char *id, pier_err_t *err)
 {
     struct img_image *img = img_find(s, id);
     if (img == NULL) {
@@ -79,6 +59,10 @@ static int create_locked(struct img_store *s, const char *config, size_t len, co
         if (pier_json_parse(config, len, "image config", &j, err) < 0 ||
             img_image_new(s, id, j, NULL, &img, err) < 0)
             return -1;
+        if (parent != NULL && (img->parent = strdup(parent)) == NULL) {
+            img_image_free(img);
+            return pier_error(err, ENOMEM, "create image");
+        }
         /* Blob, then record: a crash between leaves a blob nobody names. */
         if (pier_write_file_atomic_at(s->blobfd, id + 7, config, len, 0644, PIER_DURABLE, err) <
                 0 ||
@@ -92,8 +76,8 @@ static int create_locked(struct img_store *s, const char *config, size_t len, co
     return 0;
 }
 
-int img_create(struct img_store *s, const char *config, size_t len, const char *repo_tag,
-               char **image_id, pier_err_t *err)
+int img_create_child(struct img_store *s, const char *config, size_t len, const char *repo_tag,
+                     const char *parent, char **image_id, pier_err_t *err)
 {
     char tag[IMG_REF_MAX], id[IMG_DIGEST_SIZE];
     if (len > IMG_CONFIG_MAX)
@@ -104,7 +88,7 @@ int img_create(struct img_store *s, const char *config, size_t len, const char *
     if (img_sha256(config, len, id, err) < 0)
         return -1;
     pthread_mutex_lock(&s->lock);
-    int ret = create_locked(s, config, len, repo_tag ? tag : NULL, id, err);
+    int ret = create_locked(s, config, len, repo_tag ? tag : NULL, parent, id, err);
     pthread_mutex_unlock(&s->lock);
     if (ret < 0)
         return pier_error_wrap(err, "create image %s", id);
@@ -112,6 +96,12 @@ int img_create(struct img_store *s, const char *config, size_t len, const char *
     if (*image_id == NULL)
         return pier_error(err, ENOMEM, "create image");
     return 0;
+}
+
+int img_create(struct img_store *s, const char *config, size_t len, const char *repo_tag,
+               char **image_id, pier_err_t *err)
+{
+    return img_create_child(s, config, len, repo_tag, NULL, image_id, err);
 }
 
 /* The config `docker import` writes; top-level keys sorted, as Docker

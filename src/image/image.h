@@ -51,6 +51,9 @@ int img_import(struct img_store *s, int fd, const char *repo_tag, json_t *config
  * instruction is docker's "X is not a valid change command" (EINVAL). */
 int img_changes(const char *const *changes, json_t **config, pier_err_t *err);
 
+/* The same lines applied on top of an existing Config object. */
+int img_changes_apply(const char *const *changes, json_t *config, pier_err_t *err);
+
 /* Resolve a reference: name[:tag], name@sha256:..., a full id (with or
  * without "sha256:") or a unique id prefix.  *image_id is "sha256:<hex>". */
 int img_resolve(struct img_store *s, const char *ref, char **image_id, pier_err_t *err);
@@ -82,6 +85,15 @@ void img_inspect_compat(json_t *inspect, int minor);
  * Os, Size, GraphDriver, RootFS {Type, Layers}, Metadata), as API v1.51
  * has it: Config holds only the image-config fields that are set. */
 int img_inspect(struct img_store *s, const char *ref, json_t **out, pier_err_t *err);
+
+/* When the image was created (its config's "created"), to the
+ * nanosecond; 0 when it has none.  ENOENT: no such image. */
+int img_created(struct img_store *s, const char *ref, int64_t *sec, long *nsec, pier_err_t *err);
+
+/* An `until` filter's value as Docker's GetTimestamp reads it: a Go
+ * duration before now ("24h"), RFC 3339, unix seconds[.fraction], or a
+ * date and time without a zone (local). */
+int img_until_parse(const char *v, int64_t *sec, long *nsec);
 
 /* Tag an image: repo_tag normalised (a missing tag is latest). */
 int img_tag(struct img_store *s, const char *ref, const char *repo_tag, pier_err_t *err);
@@ -138,5 +150,48 @@ int img_create(struct img_store *s, const char *config, size_t len, const char *
  * image image_id: it shows in RepoDigests and resolves. */
 int img_set_repo_digest(struct img_store *s, const char *image_id, const char *canonical,
                         pier_err_t *err);
+
+/* `docker commit`: the new image's Config, as Docker's daemon makes it:
+ * body (the request's Config, may be NULL: the container's then) with the
+ * --change lines applied, merged with the container's Config where unset.
+ * Errors (bad change lines) are EINVAL. */
+int img_commit_config(json_t *body, const char *const *changes, json_t *container_config,
+                      json_t **out, pier_err_t *err);
+
+/* A container's writable layer (upper, in overlayfs form) as a new image
+ * on top of parent (the image the container runs; may be NULL), with
+ * config (img_commit_config's) and a history entry of created_by (the
+ * container's Cmd joined), author and comment (both may be NULL).  An
+ * empty upper layer adds no layer (empty_layer in the history), as
+ * Docker's; so does one that holds only the engine's empty mountpoints
+ * (docker keeps those in an init layer).  repo_tag may be NULL.
+ * *image_id is "sha256:<hex>". */
+struct img_commit_opts {
+    const char *upper;
+    const char *const *mountpoints; /* the engine's, left out of the layer */
+    const char *parent;
+    json_t *config;
+    json_t *container_config;
+    const char *container_id;
+    const char *author, *comment;
+    const char *repo_tag;
+};
+int img_commit(struct img_store *s, const struct img_commit_opts *o, char **image_id,
+               pier_err_t *err);
+
+/* Docker's GET /images/{name}/history: the config's history, newest
+ * first, each {Id, Created, CreatedBy, Tags, Size, Comment}; the ids (and
+ * tags) of the image and its parents fill the rows from the top, the
+ * others are "<missing>".  platform (NULL: any) is docker's JSON or
+ * "os[/arch[/variant]]": an image of another is ENOENT. */
+int img_history(struct img_store *s, const char *ref, const char *platform, json_t **out,
+                pier_err_t *err);
+
+/* Docker's POST /images/prune: filters (docker's map: dangling, label,
+ * label!, until; checked) pick images, each removed as by DELETE without
+ * force (those a container uses stay); *out is {"ImagesDeleted": [...] or
+ * null, "SpaceReclaimed": bytes of the layers removed}. */
+int img_prune(struct img_store *s, json_t *filters, img_user_fn users, void *data, json_t **out,
+              pier_err_t *err);
 
 #endif

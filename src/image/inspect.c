@@ -103,7 +103,13 @@ static json_t *inspect_locked(struct img_store *s, struct img_image *img, pier_e
     put(o, "RepoTags", json_incref(tags), &ok);
     put(o, "RepoDigests", json_incref(digests), &ok);
     put(o, "Parent", json_string(img->parent ? img->parent : ""), &ok);
-    put(o, "Comment", json_string(config_string(img, "comment")), &ok);
+    /* as Docker: the last history entry's comment when the config has none
+     * (a commit's) */
+    const char *comment = config_string(img, "comment");
+    json_t *history = json_object_get(img->config, "history");
+    const char *last = json_string_value(
+        json_object_get(json_array_get(history, json_array_size(history) - 1), "comment"));
+    put(o, "Comment", json_string(*comment == '\0' && last ? last : comment), &ok);
     /* Created is omitted when the image has none. */
     const char *created = json_string_value(json_object_get(img->config, "created"));
     int64_t sec;

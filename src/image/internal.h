@@ -27,6 +27,25 @@
 /* Docker's own limit on the layers of one image. */
 #define IMG_MAX_LAYERS 125
 
+/* The host's architecture, in Go's words, which image configs use. */
+#if defined(__x86_64__)
+#define HOST_ARCH "amd64"
+#elif defined(__aarch64__)
+#define HOST_ARCH "arm64"
+#elif defined(__arm__)
+#define HOST_ARCH "arm"
+#elif defined(__i386__)
+#define HOST_ARCH "386"
+#elif defined(__powerpc64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define HOST_ARCH "ppc64le"
+#elif defined(__s390x__)
+#define HOST_ARCH "s390x"
+#elif defined(__riscv) && __riscv_xlen == 64
+#define HOST_ARCH "riscv64"
+#else
+#error "unknown architecture: add its Go name"
+#endif
+
 /* A parsed reference (distribution/reference's normalised form). */
 #define IMG_NAME_MAX 255
 #define IMG_TAG_MAX 128
@@ -121,7 +140,22 @@ int img_refs_of(struct img_store *s, const char *id, json_t **tags, json_t **dig
 /* Config "created" in unix seconds (0 when missing); whether an image is
  * the parent of another. */
 int64_t img_created_unix(struct img_image *img);
+/* The same to the nanosecond; false (and 0) when it has none. */
+bool img_created_time(struct img_image *img, int64_t *sec, long *nsec);
 bool img_has_children(struct img_store *s, const char *id);
+
+/* img_create for an image made from another (commit, build): parent is
+ * its id, which the record keeps. */
+int img_create_child(struct img_store *s, const char *config, size_t len, const char *repo_tag,
+                     const char *parent, char **image_id, pier_err_t *err);
+
+/* A directory in overlayfs form (a container's upper layer) as an
+ * uncompressed layer tar in OCI form, written to out_fd; *entries says
+ * how many entries it has (none: an empty layer).  skip (NULL-ended, may
+ * be NULL) names mountpoints ("etc/hosts", "proc") left out while they
+ * are empty, with the directories that only hold them. */
+int img_layer_tar(int dirfd, int out_fd, const char *const *skip, uint64_t *entries,
+                  pier_err_t *err);
 
 /* Tags (create.c): normalise one to create (digests refused); point it at
  * img and note the time. */

@@ -7,15 +7,33 @@
 #include "../lib/json.h"
 #include "internal.h"
 
-int64_t img_created_unix(struct img_image *img)
+bool img_created_time(struct img_image *img, int64_t *sec, long *nsec)
 {
     const char *created = json_string_value(json_object_get(img->config, "created"));
+    int off;
+    if (created == NULL || img_time_parse(created, sec, nsec, &off) < 0) {
+        *sec = *nsec = 0;
+        return false;
+    }
+    return true;
+}
+
+int64_t img_created_unix(struct img_image *img)
+{
     int64_t sec;
     long nsec;
-    int off;
-    if (created == NULL || img_time_parse(created, &sec, &nsec, &off) < 0)
-        return 0;
+    img_created_time(img, &sec, &nsec);
     return sec;
+}
+
+int img_created(struct img_store *s, const char *ref, int64_t *sec, long *nsec, pier_err_t *err)
+{
+    pthread_mutex_lock(&s->lock);
+    struct img_image *img = img_lookup(s, ref, err);
+    if (img != NULL)
+        img_created_time(img, sec, nsec);
+    pthread_mutex_unlock(&s->lock);
+    return img ? 0 : -1;
 }
 
 bool img_has_children(struct img_store *s, const char *id)

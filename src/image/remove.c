@@ -242,7 +242,8 @@ static int delete_helper(struct rm *r, bool force, bool quiet, pier_err_t *err)
 {
     struct conflict c;
     if (find_conflict(r, C_HARD | (force ? 0 : C_SOFT), &c)) {
-        bool dangling = !has_refs(r);
+        /* imageIsDangling: no references and no children */
+        bool dangling = !has_refs(r) && !img_has_children(r->s, r->img->id);
         if (quiet && (!dangling || c.used))
             return 0;
         return conflict_error(r, &c, err);

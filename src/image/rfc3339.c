@@ -2,6 +2,7 @@
  * nanoseconds, formatted as Go's time.RFC3339Nano does (trailing zeros of
  * the fraction dropped, "Z" for UTC, else the offset kept). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -102,4 +103,99 @@ int img_time_parse(const char *s, int64_t *sec, long *nsec, int *offset_min)
     *nsec = ns;
     *offset_min = off;
     return 0;
+}
+
+/* A Go duration: "1h30m", "90s", "1.5h", "300ms". */
+static bool go_duration(const char *s, double *sec)
+{
+    static const struct {
+        const char *unit;
+        double mult;
+    } units[] = {{"ns", 1e-9}, {"us", 1e-6}, {"µs", 1e-6}, {"ms", 1e-3},
+                 {"s", 1},     {"m", 60},    {"h", 3600}};
+    double total = 0;
+    int sign = 1;
+    if (*s == '-' || *s == '+')
+        sign = *s++ == '-' ? -1 : 1;
+    if (*s == '\0')
+        return false;
+    if (strcmp(s, "0") == 0) {
+        *sec = 0;
+        return true;
+    }
+    while (*s) {
+        char *end;
+        if (!((*s >= '0' && *s <= '9') || *s == '.'))
+            return false;
+        double v = strtod(s, &end);
+        if (end == s)
+            return false;
+        s = end;
+        size_t best = 0;
+        double mult = 0;
+        for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+            size_t n = strlen(units[i].unit);
+            if (strncmp(s, units[i].unit, n) == 0 && n > best) {
+                best = n;
+                mult = units[i].mult;
+            }
+        }
+        if (best == 0)
+            return false;
+        s += best;
+        total += v * mult;
+    }
+    *sec = sign * total;
+    return true;
+}
+
+int img_until_parse(const char *v, int64_t *sec, long *nsec)
+{
+    double d;
+    if (go_duration(v, &d)) {
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        double t = (double)now.tv_sec + (double)now.tv_nsec / 1e9 - d;
+        *sec = (int64_t)t;
+        *nsec = (long)((t - (double)*sec) * 1e9);
+        return 0;
+    }
+    int off;
+    if (img_time_parse(v, sec, nsec, &off) == 0)
+        return 0;
+    /* a unix time, seconds[.fraction] */
+    const char *p = v;
+    while (*p >= '0' && *p <= '9')
+        p++;
+    if (p != v && (*p == '\0' || *p == '.')) {
+        *sec = strtoll(v, NULL, 10);
+        *nsec = 0;
+        if (*p == '.') {
+            long ns = 0;
+            int n = 0;
+            for (p++; *p >= '0' && *p <= '9'; p++, n++)
+                if (n < 9)
+                    ns = ns * 10 + (*p - '0');
+            if (*p != '\0')
+                return -1;
+            for (; n < 9; n++)
+                ns *= 10;
+            *nsec = ns;
+        }
+        return 0;
+    }
+    /* a date or a time without a zone, in local time, as Docker takes it */
+    struct tm tm = {0};
+    const char *layouts[] = {"%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H", "%Y-%m-%d"};
+    for (size_t i = 0; i < sizeof layouts / sizeof layouts[0]; i++) {
+        memset(&tm, 0, sizeof tm);
+        const char *end = strptime(v, layouts[i], &tm);
+        if (end != NULL && *end == '\0') {
+            tm.tm_isdst = -1;
+            *sec = (int64_t)mktime(&tm);
+            *nsec = 0;
+            return 0;
+        }
+    }
+    return -1;
 }

@@ -98,3 +98,29 @@ bool pier_filters_labels(json_t *filters, const char *key, json_t *labels)
 {
     return !each(json_object_get(filters, key), label_missing, labels);
 }
+
+static bool is_true(const char *v, void *data)
+{
+    (void)data;
+    return strcmp(v, "true") == 0 || strcmp(v, "1") == 0;
+}
+
+static bool is_false(const char *v, void *data)
+{
+    (void)data;
+    return strcmp(v, "false") == 0 || strcmp(v, "0") == 0;
+}
+
+int pier_filters_bool(json_t *filters, const char *key, int *out, pier_err_t *err)
+{
+    static const char *const bools[] = {"true", "false", "1", "0", NULL};
+    if (!pier_filters_has(filters, key))
+        return 0;
+    if (pier_filters_check_values(filters, key, bools, err) < 0)
+        return -1;
+    bool yes_ = each(json_object_get(filters, key), is_true, NULL);
+    if (yes_ == each(json_object_get(filters, key), is_false, NULL))
+        return pier_fail(err, EINVAL, "invalid filter '%s'", key);
+    *out = yes_;
+    return 0;
+}

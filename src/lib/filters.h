@@ -24,6 +24,10 @@ typedef bool (*pier_filter_fn)(const char *value, void *data);
 bool pier_filters_any(json_t *filters, const char *key, pier_filter_fn fn, void *data);
 /* Whether labels (an object) has every "k" and "k=v" of key's values. */
 bool pier_filters_labels(json_t *filters, const char *key, json_t *labels);
+/* GetBoolOrDefault: *out 1 or 0 for key's "true"/"1" or "false"/"0",
+ * unchanged when absent; -1 with docker's "invalid filter" for another
+ * value or both at once. */
+int pier_filters_bool(json_t *filters, const char *key, int *out, pier_err_t *err);
 /* Whether key has at least one value. */
 bool pier_filters_has(json_t *filters, const char *key);
 

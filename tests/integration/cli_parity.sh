@@ -499,7 +499,7 @@ test_help_usage_and_unknown_commands() {
     done <"$T/ph"
     expect_eq "$(grep -c ':$' "$T/ph")" 4 "sections of pier --help"
     expect_eq "$(sed -n '/^Common Commands:/,/^$/p' "$T/ph" | awk 'NR > 1 && NF {print $1}' | tr '\n' ' ')" \
-        "run exec ps pull push images version info " "common commands"
+        "run exec ps pull push images login logout version info " "common commands"
 }
 
 # -p, -P and --expose as both CLIs send them and pierd keeps them; the

@@ -207,6 +207,12 @@ test_pull_refuses_tampered_content() {
     expect_eq "$(echo "$out" | grep -c 'Already exists') $(echo "$out" | grep -c 'Pull complete')" "1 1" \
         "resumed: $out"
     docker rmi "$REG/tl" >/dev/null
+    # a failed pull's layers that no pull takes up go with image prune
+    "$PY" -c 'import sys; p = sys.argv[1]; b = bytearray(open(p, "rb").read()); b[len(b) // 2] ^= 0xff; open(p, "wb").write(b)' "$(blob_file "$layer")"
+    expect_fail "filesystem layer verification failed" "$PIER" pull "$REG/tl"
+    expect_eq "$(ls "$T/data/image/layers" | wc -l)" 1 "the layer the failed pull kept"
+    expect_contains "$("$PIER" image prune -f)" "Total reclaimed space:"
+    expect_eq "$(ls "$T/data/image/layers" | wc -l)" 0 "layers after prune"
     # a manifest whose bytes are not its digest, by tag and by digest
     digest=$(layout tm --file hello=manifest)
     push tm tm
