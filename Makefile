@@ -27,7 +27,7 @@ STATIC   ?= -static
 RT_PKGS  := jansson libseccomp libcap
 RT_LIBS   := $(shell pkg-config --static --libs $(RT_PKGS))
 # pierd runs once: linked dynamically, with what the engine needs.
-DAEMON_PKGS := jansson libmicrohttpd libarchive libcrypto libseccomp libcap libcurl zlib
+DAEMON_PKGS := jansson libmicrohttpd libarchive libcrypto libseccomp libcap libcurl zlib libmnl libnftables
 DAEMON_LIBS := $(shell pkg-config --libs $(DAEMON_PKGS))
 # The CLI starts on every command: static, and JSON its only library.
 CLI_LIBS  := $(shell pkg-config --static --libs jansson)

@@ -43,6 +43,13 @@ static const struct api_route routes[] = {
     {"POST", "/images/{*}/tag", h_images_tag, 0},
     {"POST", "/images/{*}/push", h_images_push, 0},
     {"DELETE", "/images/{*}", h_images_remove, 0},
+    {"GET", "/networks", h_networks_list, 0},
+    {"POST", "/networks/create", h_networks_create, 0},
+    {"POST", "/networks/prune", h_networks_prune, 0},
+    {"GET", "/networks/{}", h_networks_inspect, 0},
+    {"DELETE", "/networks/{}", h_networks_remove, 0},
+    {"POST", "/networks/{}/connect", h_networks_connect, 0},
+    {"POST", "/networks/{}/disconnect", h_networks_disconnect, 0},
 };
 
 /* MHD gives the path still percent-encoded. */

@@ -140,6 +140,9 @@ static int save(struct container *c, int flags, pier_err_t *err)
         "Created", c->created, "Image", c->image_id ? c->image_id : "", "Config", c->config,
         "HostConfig", c->host, "State", state_json(c), "RestartCount", c->restart_count,
         "HasBeenStarted", c->has_started, "StoppedByUser", c->stopped_by_user);
+    if (j && c->nets)
+        json_object_set_new(j, "NetworkSettings",
+                            json_pack("{s:O, s:b}", "Networks", c->nets, "NetNs", c->netns));
     if (j == NULL)
         return pier_error(err, ENOMEM, "record of container %s", c->id);
     return pier_json_write_atomic_at(dfd, RECORD, j, flags, err);
@@ -210,6 +213,10 @@ static int load_one(struct engine *e, const char *id, pier_err_t *err)
     c->restart_count = (int)json_integer_value(json_object_get(j, "RestartCount"));
     c->has_started = json_is_true(json_object_get(j, "HasBeenStarted"));
     c->stopped_by_user = json_is_true(json_object_get(j, "StoppedByUser"));
+    json_t *ns = json_object_get(j, "NetworkSettings");
+    json_t *nets = json_object_get(ns, "Networks");
+    c->nets = json_is_object(nets) ? json_incref(nets) : json_object();
+    c->netns = json_is_true(json_object_get(ns, "NetNs"));
     c->next = e->containers;
     e->containers = c;
     e->ncontainers++;
@@ -249,6 +256,8 @@ void ct_free(struct container *c)
         json_decref(c->config);
     if (c->host)
         json_decref(c->host);
+    if (c->nets)
+        json_decref(c->nets);
     free(c->error);
     free(c->started_at);
     free(c->finished_at);
@@ -442,29 +451,24 @@ static json_t *mounts_json(const struct container *c)
     return out;
 }
 
-static json_t *networks_json(const struct container *c)
-{
-    const char *mode = json_string_value(json_object_get(c->host, "NetworkMode"));
-    json_t *nets = json_object();
-    if (mode && strcmp(mode, "none") != 0 && strcmp(mode, "default") != 0)
-        json_object_set_new(
-            nets, mode,
-            json_pack("{s:n, s:n, s:n, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:i, s:s}", "IPAMConfig",
-                      "Links", "Aliases", "NetworkID", "", "EndpointID", "", "Gateway", "",
-                      "IPAddress", "", "IPPrefixLen", 0, "IPv6Gateway", "", "GlobalIPv6Address", "",
-                      "GlobalIPv6PrefixLen", 0, "MacAddress", ""));
-    return nets;
-}
-
 static json_t *network_settings(const struct container *c)
 {
+    json_t *p = ep_primary(c);
+    const char *ip = json_string_value(json_object_get(p, "IPAddress"));
+    const char *gw = json_string_value(json_object_get(p, "Gateway"));
+    const char *mac = json_string_value(json_object_get(p, "MacAddress"));
+    const char *epid = json_string_value(json_object_get(p, "EndpointID"));
+    char sandbox[PATH_MAX] = "";
+    if (c->netns)
+        ep_netns_path((struct container *)c, sandbox, sizeof sandbox);
     return json_pack(
-        "{s:s, s:b, s:s, s:o, s:o, s:n, s:n, s:s, s:s, s:i, s:s, s:s, s:s, s:i, s:s, s:o}",
+        "{s:s, s:b, s:s, s:o, s:o, s:n, s:n, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:i, s:s, s:o}",
         "Bridge", "", "HairpinMode", false, "LinkLocalIPv6Address", "", "LinkLocalIPv6PrefixLen",
         json_integer(0), "Ports", json_object(), "SecondaryIPAddresses", "SecondaryIPv6Addresses",
-        "SandboxKey", "", "EndpointID", "", "IPPrefixLen", 0, "IPAddress", "", "Gateway", "",
-        "MacAddress", "", "GlobalIPv6PrefixLen", 0, "GlobalIPv6Address", "", "Networks",
-        networks_json(c));
+        "SandboxID", c->netns ? c->id : "", "SandboxKey", sandbox, "EndpointID", epid ? epid : "",
+        "IPPrefixLen", json_integer_value(json_object_get(p, "IPPrefixLen")), "IPAddress",
+        ip ? ip : "", "Gateway", gw ? gw : "", "MacAddress", mac ? mac : "", "GlobalIPv6PrefixLen",
+        0, "GlobalIPv6Address", "", "Networks", ep_networks_json(c));
 }
 
 json_t *engine_inspect(struct engine *e, struct container *c, bool size)
@@ -517,7 +521,7 @@ static const char *row_text(struct container *c)
     const char *image = json_string_value(json_object_get(c->config, "Image"));
     json_t *labels = json_object_get(c->config, "Labels");
     const char *netmode = json_string_value(json_object_get(c->host, "NetworkMode"));
-    json_t *nets = networks_json(c);
+    json_t *nets = ep_networks_json(c);
     cleanup_json json_t *row = json_pack(
         "{s:s, s:[s], s:s, s:s, s:s, s:I, s:[], s:O, s:{s:s}, s:{s:o}, s:o}", "Id", c->id, "Names",
         name, "Image", image ? image : "", "ImageID", c->image_id ? c->image_id : "", "Command",

@@ -17,6 +17,7 @@
 #include "../lib/json.h"
 #include "../lib/file.h"
 #include "../lib/log.h"
+#include "../network/network.h"
 #include "../runtime/cgroup.h"
 #include "../runtime/seal.h"
 #include "internal.h"
@@ -88,13 +89,22 @@ int engine_open(struct pier_loop *loop, const struct engine_opts *o, struct engi
     snprintf(imgdir, sizeof imgdir, "%s/image", e->data_root);
     /* Shims run from a read-only view of their binary: the container's
      * process, a fork of its shim, cannot reach the file (CVE-2019-5736). */
+    struct net_opts no = {
+        .data_root = e->data_root, .exec_root = e->exec_root, .bridge = o->bridge, .bip = o->bip};
     if (dirs(e, err) < 0 || (e->shim_exe = rt_sealed_view(e->shim_path, err)) < 0 ||
-        img_store_open(imgdir, &e->images, err) < 0 || ct_load_all(e, err) < 0) {
+        img_store_open(imgdir, &e->images, err) < 0 || net_open(&no, &e->net, err) < 0 ||
+        ct_load_all(e, err) < 0) {
         engine_close(e);
         return -1;
     }
+    /* the addresses of running containers are held before any exit found
+     * here releases its own, and before anything new is handed out */
+    for (struct container *c = e->containers; c; c = c->next)
+        if (container_running(c))
+            ep_restore(e, c);
     for (struct container *c = e->containers; c; c = c->next)
         lc_restore(e, c);
+    ep_reconcile(e);
     *out = e;
     return 0;
 }
@@ -112,6 +122,7 @@ void engine_close(struct engine *e)
     }
     if (e->images)
         img_store_close(e->images);
+    net_close(e->net);
     if (e->shim_exe >= 0)
         close(e->shim_exe);
     if (e->events)
