@@ -292,6 +292,9 @@ static int run_rm(struct cli *cli, const char *path, struct flagset *fs)
         api_resp_free(&r);
         printf("%s\n", fs->args[i]);
     }
+    /* docker's cli.StatusError without a message, as its main prints it */
+    if (rc)
+        fprintf(stderr, "exit status %d\n", rc);
     return rc;
 }
 

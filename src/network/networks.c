@@ -253,6 +253,11 @@ static int bridge_up(struct net_mgr *m, struct network *n, pier_err_t *err)
     return nl_addr_add(&m->nl, index, n->pool.gw, n->pool.prefix, err);
 }
 
+static int by_bridge(const void *a, const void *b)
+{
+    return strcmp(((const struct nft_bridge *)a)->bridge, ((const struct nft_bridge *)b)->bridge);
+}
+
 static int rules(struct net_mgr *m, pier_err_t *err)
 {
     struct nft_bridge b[256] = {0};
@@ -264,6 +269,8 @@ static int rules(struct net_mgr *m, pier_err_t *err)
         b[k++] = (struct nft_bridge){n->bridge, n->subnet, n->internal};
         forward = forward || !n->internal;
     }
+    /* the same networks make the same table, whatever their order here */
+    qsort(b, k, sizeof *b, by_bridge);
     if (nft_apply(m->table, b, k, err) < 0)
         return -1;
     /* as dockerd: forwarding on when a network needs it, never off */
@@ -546,9 +553,11 @@ json_t *net_json(const struct network *n)
 {
     json_t *config = json_array();
     if (is_bridge(n)) {
-        json_t *c = json_pack("{s:s, s:s}", "Subnet", n->subnet, "Gateway", n->gateway);
+        /* in the order of docker's IPAMConfig struct */
+        json_t *c = json_pack("{s:s}", "Subnet", n->subnet);
         if (n->ip_range[0])
             json_object_set_new(c, "IPRange", json_string(n->ip_range));
+        json_object_set_new(c, "Gateway", json_string(n->gateway));
         json_array_append_new(config, c);
     }
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:{s:s, s:o, s:o}, s:b, s:b, s:b,"
