@@ -148,67 +148,9 @@ static void net_event(struct engine *e, struct network *n, const char *action, j
 
 int engine_network_create(struct engine *e, json_t *body, json_t **out, pier_err_t *err)
 {
-    const char *name = NULL, *driver = NULL;
-    bool internal = false, ipv6 = false;
-    json_t *labels = NULL, *options = NULL, *ipam = NULL, *config = NULL;
-    if (!json_is_object(body))
-        return pier_fail(err, EINVAL, "network create: the body must be a JSON object");
-    if (pj_string(body, "", "Name", &name, err) < 0 ||
-        pj_string(body, "", "Driver", &driver, err) < 0 ||
-        pj_bool(body, "", "Internal", &internal, err) < 0 ||
-        (json_is_null(json_object_get(body, "EnableIPv6"))
-             ? 0
-             : pj_bool(body, "", "EnableIPv6", &ipv6, err)) < 0 ||
-        (json_is_null(json_object_get(body, "Labels"))
-             ? 0
-             : pj_object(body, "", "Labels", &labels, err)) < 0 ||
-        (json_is_null(json_object_get(body, "Options"))
-             ? 0
-             : pj_object(body, "", "Options", &options, err)) < 0 ||
-        (json_is_null(json_object_get(body, "IPAM"))
-             ? 0
-             : pj_object(body, "", "IPAM", &ipam, err)) < 0 ||
-        (ipam && !json_is_null(json_object_get(ipam, "Config")) &&
-         pj_array(ipam, "IPAM", "Config", &config, err) < 0)) {
-        (*err)->errnum = EINVAL;
-        return -1;
-    }
-    if (name == NULL || *name == '\0')
-        return pier_fail(err, EINVAL, "network name must not be empty");
-    if (ipv6)
-        return pier_fail(err, EINVAL, "IPv6 networks are not supported by pier");
-    const char *kv;
-    json_t *lv;
-    json_object_foreach (labels, kv, lv)
-        if (!json_is_string(lv))
-            return pier_fail(err, EINVAL, "Labels.%s: expected a string", kv);
-    const char *ipam_driver = json_string_value(json_object_get(ipam, "Driver"));
-    if (ipam_driver && *ipam_driver && strcmp(ipam_driver, "default") != 0)
-        return pier_fail(err, EINVAL, "IPAM driver \"%s\" is not supported", ipam_driver);
-    const char *subnet = NULL, *gateway = NULL, *range = NULL;
-    if (json_array_size(config) > 1)
-        return pier_fail(err, EINVAL, "pier supports one IPAM config (one IPv4 subnet)");
-    json_t *c0 = json_array_get(config, 0);
-    if (c0 && (!json_is_object(c0) || pj_string(c0, "IPAM.Config[0]", "Subnet", &subnet, err) < 0 ||
-               pj_string(c0, "IPAM.Config[0]", "Gateway", &gateway, err) < 0 ||
-               pj_string(c0, "IPAM.Config[0]", "IPRange", &range, err) < 0)) {
-        if (*err == NULL)
-            pier_fail(err, EINVAL, "IPAM.Config[0]: expected an object");
-        (*err)->errnum = EINVAL;
-        return -1;
-    }
-    if (subnet && strchr(subnet, ':'))
-        return pier_fail(err, EINVAL, "IPv6 subnets are not supported by pier: %s", subnet);
-    struct net_create nc = {.name = name,
-                            .driver = driver,
-                            .internal = internal,
-                            .labels = labels,
-                            .options = options,
-                            .subnet = subnet,
-                            .gateway = gateway,
-                            .ip_range = range};
+    struct net_create nc;
     struct network *n;
-    if (net_create(e->net, &nc, &n, err) < 0)
+    if (net_create_parse(body, &nc, err) < 0 || net_create(e->net, &nc, &n, err) < 0)
         return -1;
     net_event(e, n, "create", NULL);
     *out = json_pack("{s:s, s:s}", "Id", n->id, "Warning", "");

@@ -61,6 +61,9 @@ struct net_create {
 };
 int net_create(struct net_mgr *m, const struct net_create *c, struct network **out,
                pier_err_t *err);
+/* Docker's NetworkCreateRequest (untrusted) into c, whose strings point
+ * into body; errors (EINVAL) name the field. */
+int net_create_parse(json_t *body, struct net_create *c, pier_err_t *err);
 /* Removes its bridge, rules and record (the caller checked it is unused). */
 int net_remove(struct net_mgr *m, struct network *n, pier_err_t *err);
 /* Docker's network object, its Containers left empty. */
