@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../lib/cleanup.h"
@@ -202,7 +203,9 @@ static int ep_up(struct engine *e, struct container *c, const char *name, json_t
     return 0;
 }
 
-static void ep_down(struct engine *e, struct container *c, const char *name, json_t *ep)
+/* ns_going: its namespace is removed next, and the veth with it */
+static void ep_down(struct engine *e, struct container *c, const char *name, json_t *ep,
+                    bool ns_going)
 {
     (void)c;
     const char *veth = json_string_value(json_object_get(ep, EP_VETH));
@@ -214,7 +217,7 @@ static void ep_down(struct engine *e, struct container *c, const char *name, jso
     snprintf(x.veth, sizeof x.veth, "%s", veth);
     snprintf(x.id, sizeof x.id, "%s", json_string_value(json_object_get(ep, "EndpointID")));
     ipam_parse_ip(json_string_value(json_object_get(ep, "IPAddress")), &x.addr);
-    net_ep_down(e->net, ep_network(e, name, ep), &x);
+    net_ep_down(e->net, ep_network(e, name, ep), &x, !ns_going);
     ep_clear(ep);
 }
 
@@ -223,10 +226,18 @@ void ep_netns_path(struct container *c, char *buf, size_t cap)
     net_ns_path(c->e->net, c->id, buf, cap);
 }
 
+static long long now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
 int ep_start(struct engine *e, struct container *c, pier_err_t *err)
 {
     if (json_object_size(c->nets) == 0)
         return 0;
+    long long t0 = now_us();
     char path[PATH_MAX];
     ep_netns_path(c, path, sizeof path);
     struct nl nsnl = {0};
@@ -244,21 +255,29 @@ int ep_start(struct engine *e, struct container *c, pier_err_t *err)
     nl_close(&nsnl);
     if (r < 0)
         ep_stop(e, c);
+    else
+        pier_debug("%.12s: network set up in %lld us", c->id, now_us() - t0);
     return r;
 }
 
 void ep_stop(struct engine *e, struct container *c)
 {
+    long long t0 = now_us();
+    bool any = c->netns;
     const char *k;
     json_t *ep;
+    /* called when its process is gone (an exit, a removal, a start that
+     * failed): nothing but the file's mount holds the namespace */
     json_object_foreach (c->nets, k, ep)
-        ep_down(e, c, k, ep);
+        ep_down(e, c, k, ep, c->netns);
     if (c->netns) {
         char path[PATH_MAX];
         ep_netns_path(c, path, sizeof path);
         netns_remove(path);
         c->netns = false;
     }
+    if (any)
+        pier_debug("%.12s: network taken down in %lld us", c->id, now_us() - t0);
 }
 
 void ep_restore(struct engine *e, struct container *c)
@@ -425,7 +444,7 @@ int ep_disconnect(struct engine *e, struct container *c, struct network *n, pier
                              "to host network");
         return pier_fail(err, EPERM, "container %s is not connected to network %s", c->id, n->name);
     }
-    ep_down(e, c, n->name, ep);
+    ep_down(e, c, n->name, ep, false);
     json_object_del(c->nets, n->name);
     return ct_save(c, err);
 }

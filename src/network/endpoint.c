@@ -62,16 +62,16 @@ int net_ep_up(struct net_mgr *m, struct network *n, struct nl *nsnl, int netns_f
         (default_route && nl_route_default(nsnl, n->pool.gw, err) < 0)) {
         if (index == 0)
             pier_error(err, ENODEV, "%s in the container's namespace", ifname);
-        net_ep_down(m, n, ep);
+        net_ep_down(m, n, ep, true);
         return -1;
     }
     return 0;
 }
 
-void net_ep_down(struct net_mgr *m, struct network *n, const struct net_ep *ep)
+void net_ep_down(struct net_mgr *m, struct network *n, const struct net_ep *ep, bool del_link)
 {
     pier_err_t err = NULL;
-    if (ep->veth[0] && nl_link_del(&m->nl, ep->veth, &err) < 0) {
+    if (del_link && ep->veth[0] && nl_link_del(&m->nl, ep->veth, &err) < 0) {
         pier_warn("endpoint %.12s: %s", ep->id, pier_error_msg(err));
         pier_error_free(&err);
     }

@@ -87,8 +87,10 @@ void net_ns_path(struct net_mgr *m, const char *cid, char *buf, size_t cap);
 int net_ep_up(struct net_mgr *m, struct network *n, struct nl *nsnl, int netns_fd,
               const char *ifname, uint32_t want, bool default_route, struct net_ep *ep,
               pier_err_t *err);
-/* Its veth deleted, its address released. */
-void net_ep_down(struct net_mgr *m, struct network *n, const struct net_ep *ep);
+/* Its address released and, with del_link, its veth deleted (a deletion
+ * waits for the kernel's RCU grace periods, ~10 ms: when the namespace
+ * goes anyway, the kernel deletes the pair itself, in the background). */
+void net_ep_down(struct net_mgr *m, struct network *n, const struct net_ep *ep, bool del_link);
 /* After a restart: the address of a running container's endpoint is held. */
 void net_ep_reserve(struct net_mgr *m, struct network *n, uint32_t addr);
 /* Docker's MAC for an address: 02:42 and the address. */
