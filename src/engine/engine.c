@@ -212,13 +212,14 @@ json_t *engine_info(struct engine *e)
     cleanup_free char *t = now_rfc3339();
     snprintf(now, sizeof now, "%s", t ? t : "");
     json_t *j = json_pack(
-        "{s:s, s:i, s:i, s:i, s:i, s:i, s:s, s:[[s,s]], s:{s:[], s:[s], s:[], s:[]},"
+        "{s:s, s:i, s:i, s:i, s:i, s:i, s:s, s:[[s,s]], s:{s:[], s:[s,s,s], s:[], s:[]},"
         " s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b,"
         " s:i, s:b, s:i, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s}",
         "ID", "pier", "Containers", (int)e->ncontainers, "ContainersRunning", running,
         "ContainersPaused", paused, "ContainersStopped", stopped, "Images",
         (int)json_array_size(images), "Driver", "overlay2", "DriverStatus", "Backing Filesystem",
-        backing_fs(e->data_root), "Plugins", "Volume", "Network", "none", "Authorization", "Log",
+        backing_fs(e->data_root), "Plugins", "Volume", "Network", "bridge", "host", "null",
+        "Authorization", "Log",
         "MemoryLimit", true, "SwapLimit", true, "KernelMemory", false, "KernelMemoryTCP", true,
         "CpuCfsPeriod", true, "CpuCfsQuota", true, "CPUShares", true, "CPUSet", true, "PidsLimit",
         true, "IPv4Forwarding", true, "Debug", false, "NFd", 0, "OomKillDisable", !v2,

@@ -15,6 +15,7 @@
 #include "../lib/buf.h"
 #include "../lib/cleanup.h"
 #include "../lib/file.h"
+#include "../network/network.h"
 #include "internal.h"
 
 static bool mounted(const char *path)
@@ -276,7 +277,6 @@ static char *resolv_conf(const struct container *c, bool host_net)
 
 int etc_files(struct engine *e, struct container *c, pier_err_t *err)
 {
-    (void)e;
     char dir[PATH_MAX];
     ct_dir(c, dir, sizeof dir);
     const char *net = json_string_value(json_object_get(c->host, "NetworkMode"));
@@ -298,11 +298,18 @@ int etc_files(struct engine *e, struct container *c, pier_err_t *err)
                      "ff02::2\tip6-allrouters\n");
     size_t i;
     json_t *v;
+    /* docker's host-gateway: the default bridge's gateway, the host's
+     * address that containers reach */
+    struct network *dflt = net_default(e->net);
     json_array_foreach (extra, i, v) {
         const char *s = json_string_value(v);
         const char *colon = s ? strchr(s, ':') : NULL;
-        if (colon)
-            buf_printf(&hosts, "%s\t%.*s\n", colon + 1, (int)(colon - s), s);
+        if (colon == NULL)
+            continue;
+        const char *ip = colon + 1;
+        if (strcmp(ip, "host-gateway") == 0 && dflt)
+            ip = dflt->gateway;
+        buf_printf(&hosts, "%s\t%.*s\n", ip, (int)(colon - s), s);
     }
     /* the container's own address and name, last, as docker writes it */
     const char *ip = ep_first_ip(c);

@@ -145,11 +145,12 @@ test_etc_files_as_docker_writes_them() {
     net_pick
     engine_start $(net_flags)
     busybox_image
-    docker run -d --name e1 --hostname box --add-host db.local:10.9.8.7 busybox sleep 1000 >/dev/null
+    docker run -d --name e1 --hostname box --add-host db.local:10.9.8.7 --add-host gw:host-gateway \
+        busybox sleep 1000 >/dev/null
     local ip hosts
     ip=$(ip_of e1)
     hosts=$(docker exec e1 cat /etc/hosts)
-    expect_eq "$(echo "$hosts" | tail -2)" "$(printf '10.9.8.7\tdb.local\n%s\tbox' "$ip")"
+    expect_eq "$(echo "$hosts" | tail -3)" "$(printf '10.9.8.7\tdb.local\n%s.1\tgw\n%s\tbox' "$NET_PFX" "$ip")"
     expect_contains "$hosts" "$(printf '127.0.0.1\tlocalhost')"
     expect_eq "$(docker exec e1 cat /etc/hostname)" box
     # the host's resolvers, less the loopback ones
