@@ -1,4 +1,5 @@
-/* container prune: asks first unless -f, then POST /containers/prune. */
+/* container prune and network prune: ask first unless -f, then POST the
+ * prune and list what went. */
 #include <stdio.h>
 #include <string.h>
 
@@ -24,16 +25,22 @@ static bool confirm(const char *message)
     return l == 1 && (p[0] == 'y' || p[0] == 'Y');
 }
 
-static int run_prune(struct cli *cli, const char *path, struct flagset *fs)
+/* What a prune command asks, where it posts, and what the reply lists. */
+struct prune {
+    const char *warning;
+    const char *path;  /* "/containers/prune" */
+    const char *key;   /* "ContainersDeleted" */
+    const char *title; /* "Deleted Containers:" */
+    bool space;        /* the reply has SpaceReclaimed, always printed */
+};
+
+static int prune(struct cli *cli, struct flagset *fs, const struct prune *p)
 {
-    (void)path;
     pier_err_t err = NULL;
-    if (!flag_bool(fs, "force") &&
-        !confirm("WARNING! This will remove all stopped containers.\nAre you sure you want to "
-                 "continue?"))
+    if (!flag_bool(fs, "force") && !confirm(p->warning))
         return 0;
     cleanup_buf struct buf q = BUF_INIT;
-    buf_puts(&q, "/containers/prune");
+    buf_puts(&q, p->path);
     filters_param(flag_get(fs, "filter"), &q);
     struct api_resp r;
     json_t *j;
@@ -41,10 +48,10 @@ static int run_prune(struct cli *cli, const char *path, struct flagset *fs)
         api_resp_free(&r);
         return cli_fail(&err);
     }
-    json_t *deleted = json_object_get(j, "ContainersDeleted");
+    json_t *deleted = json_object_get(j, p->key);
     double space = 0;
     if (json_array_size(deleted) > 0) {
-        printf("Deleted Containers:\n");
+        printf("%s\n", p->title);
         size_t i;
         json_t *d;
         json_array_foreach (deleted, i, d) {
@@ -53,11 +60,22 @@ static int run_prune(struct cli *cli, const char *path, struct flagset *fs)
         printf("\n");
         space = (double)(uint64_t)json_integer_value(json_object_get(j, "SpaceReclaimed"));
     }
-    char s[32];
-    human_size(space, s, sizeof s);
-    printf("Total reclaimed space: %s\n", s);
+    if (p->space) {
+        char s[32];
+        human_size(space, s, sizeof s);
+        printf("Total reclaimed space: %s\n", s);
+    }
     api_resp_free(&r);
     return 0;
+}
+
+static int run_prune(struct cli *cli, const char *path, struct flagset *fs)
+{
+    (void)path;
+    static const struct prune p = {
+        "WARNING! This will remove all stopped containers.\nAre you sure you want to continue?",
+        "/containers/prune", "ContainersDeleted", "Deleted Containers:", true};
+    return prune(cli, fs, &p);
 }
 
 static struct flag prune_flags[] = {
@@ -75,37 +93,15 @@ struct cmd cmd_container_prune = {
     .run = run_prune,
 };
 
-/* network prune: asks first unless -f, then POST /networks/prune; what
- * went is listed by name. */
+/* network prune: the same, for networks, listed by name. */
 static int run_network_prune(struct cli *cli, const char *path, struct flagset *fs)
 {
     (void)path;
-    pier_err_t err = NULL;
-    if (!flag_bool(fs, "force") &&
-        !confirm("WARNING! This will remove all custom networks not used by at least one "
-                 "container.\nAre you sure you want to continue?"))
-        return 0;
-    cleanup_buf struct buf q = BUF_INIT;
-    buf_puts(&q, "/networks/prune");
-    filters_param(flag_get(fs, "filter"), &q);
-    struct api_resp r;
-    json_t *j;
-    if (api_call(cli, "POST", q.data, NULL, &r, &err) < 0 || api_json(&r, &j, &err) < 0) {
-        api_resp_free(&r);
-        return cli_fail(&err);
-    }
-    json_t *deleted = json_object_get(j, "NetworksDeleted");
-    if (json_array_size(deleted) > 0) {
-        printf("Deleted Networks:\n");
-        size_t i;
-        json_t *d;
-        json_array_foreach (deleted, i, d) {
-            printf("%s\n", json_string_value(d) ?: "");
-        }
-        printf("\n");
-    }
-    api_resp_free(&r);
-    return 0;
+    static const struct prune p = {
+        "WARNING! This will remove all custom networks not used by at least one container.\nAre "
+        "you sure you want to continue?",
+        "/networks/prune", "NetworksDeleted", "Deleted Networks:", false};
+    return prune(cli, fs, &p);
 }
 
 static struct flag network_prune_flags[] = {

@@ -8,13 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "../lib/cleanup.h"
 #include "../lib/file.h"
+#include "../lib/ident.h"
 #include "../lib/json.h"
 #include "../lib/buf.h"
 #include "../lib/jsonstr.h"
@@ -54,12 +54,7 @@ void ct_log_path(const struct container *c, char *buf, size_t cap)
 
 int ct_new_id(char out[65])
 {
-    unsigned char b[32];
-    if (getrandom(b, sizeof b, 0) != sizeof b)
-        return -1;
-    for (int i = 0; i < 32; i++)
-        sprintf(out + 2 * i, "%02x", b[i]);
-    return 0;
+    return pier_random_id(out);
 }
 
 /* docker's names: [a-zA-Z0-9][a-zA-Z0-9_.-]* */
@@ -78,11 +73,7 @@ bool ct_name_valid(const char *name)
 
 char *now_rfc3339(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    char buf[64];
-    pier_time_rfc3339nano(buf, sizeof buf, ts.tv_sec, ts.tv_nsec);
-    return strdup(buf);
+    return pier_now_rfc3339();
 }
 
 long long rfc3339_to_ns(const char *s)

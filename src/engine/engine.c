@@ -219,14 +219,13 @@ json_t *engine_info(struct engine *e)
         "ContainersPaused", paused, "ContainersStopped", stopped, "Images",
         (int)json_array_size(images), "Driver", "overlay2", "DriverStatus", "Backing Filesystem",
         backing_fs(e->data_root), "Plugins", "Volume", "Network", "bridge", "host", "null",
-        "Authorization", "Log",
-        "MemoryLimit", true, "SwapLimit", true, "KernelMemory", false, "KernelMemoryTCP", true,
-        "CpuCfsPeriod", true, "CpuCfsQuota", true, "CPUShares", true, "CPUSet", true, "PidsLimit",
-        true, "IPv4Forwarding", true, "Debug", false, "NFd", 0, "OomKillDisable", !v2,
-        "NGoroutines", 0, "SystemTime", now, "LoggingDriver", "json-file", "CgroupDriver",
-        "cgroupfs", "CgroupVersion", v2 ? "2" : "1", "NEventsListener", 0, "KernelVersion",
-        u.release, "OperatingSystem", os ? os : "Linux", "OSVersion", "", "OSType", "linux",
-        "Architecture", u.machine);
+        "Authorization", "Log", "MemoryLimit", true, "SwapLimit", true, "KernelMemory", false,
+        "KernelMemoryTCP", true, "CpuCfsPeriod", true, "CpuCfsQuota", true, "CPUShares", true,
+        "CPUSet", true, "PidsLimit", true, "IPv4Forwarding", true, "Debug", false, "NFd", 0,
+        "OomKillDisable", !v2, "NGoroutines", 0, "SystemTime", now, "LoggingDriver", "json-file",
+        "CgroupDriver", "cgroupfs", "CgroupVersion", v2 ? "2" : "1", "NEventsListener", 0,
+        "KernelVersion", u.release, "OperatingSystem", os ? os : "Linux", "OSVersion", "", "OSType",
+        "linux", "Architecture", u.machine);
     json_object_set_new(j, "IndexServerAddress", json_string("https://index.docker.io/v1/"));
     json_object_set_new(j, "RegistryConfig",
                         json_pack("{s:[s], s:{s:{s:s, s:[], s:b, s:b}}, s:[]}",

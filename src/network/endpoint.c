@@ -5,9 +5,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
 
+#include "../lib/ident.h"
 #include "../lib/log.h"
 #include "netns.h"
 #include "network.h"
@@ -37,11 +37,8 @@ int net_ep_up(struct net_mgr *m, struct network *n, struct nl *nsnl, int netns_f
               const char *ifname, uint32_t want, bool default_route, struct net_ep *ep,
               pier_err_t *err)
 {
-    unsigned char b[32];
-    if (getrandom(b, sizeof b, 0) != sizeof b)
+    if (pier_random_id(ep->id) < 0)
         return pier_error(err, errno, "endpoint id");
-    for (int i = 0; i < 32; i++)
-        sprintf(ep->id + 2 * i, "%02x", b[i]);
     snprintf(ep->veth, sizeof ep->veth, "veth%.7s", ep->id);
     if (ipam_alloc(&n->pool, want, &ep->addr, err) < 0)
         return -1;

@@ -9,39 +9,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "../lib/cleanup.h"
 #include "../lib/file.h"
+#include "../lib/ident.h"
 #include "../lib/json.h"
-#include "../lib/jsonstr.h"
 #include "../lib/log.h"
 #include "network.h"
 #include "nft.h"
 
 #define RECORD_MAX (1u << 20)
-
-static int new_id(char out[65])
-{
-    unsigned char b[32];
-    if (getrandom(b, sizeof b, 0) != sizeof b)
-        return -1;
-    for (int i = 0; i < 32; i++)
-        sprintf(out + 2 * i, "%02x", b[i]);
-    return 0;
-}
-
-static char *now_text(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    char buf[64];
-    pier_time_rfc3339nano(buf, sizeof buf, ts.tv_sec, ts.tv_nsec);
-    return strdup(buf);
-}
 
 static void net_free(struct network *n)
 {
@@ -305,8 +284,8 @@ static struct network *predefined(struct net_mgr *m, const char *name, const cha
     struct network *n = by_name(m, name);
     if (n == NULL) {
         n = calloc(1, sizeof *n);
-        if (n == NULL || new_id(n->id) < 0 || (n->name = strdup(name)) == NULL ||
-            (n->created = now_text()) == NULL) {
+        if (n == NULL || pier_random_id(n->id) < 0 || (n->name = strdup(name)) == NULL ||
+            (n->created = pier_now_rfc3339()) == NULL) {
             net_free(n);
             pier_error(err, ENOMEM, "network %s", name);
             return NULL;
@@ -475,8 +454,8 @@ int net_create(struct net_mgr *m, const struct net_create *c, struct network **o
         (c->ip_range && *c->ip_range && !(c->subnet && *c->subnet)))
         return pier_fail(err, EINVAL, "invalid pool request: a gateway or ip-range needs a subnet");
     struct network *n = calloc(1, sizeof *n);
-    if (n == NULL || new_id(n->id) < 0 || (n->name = strdup(c->name)) == NULL ||
-        (n->created = now_text()) == NULL) {
+    if (n == NULL || pier_random_id(n->id) < 0 || (n->name = strdup(c->name)) == NULL ||
+        (n->created = pier_now_rfc3339()) == NULL) {
         net_free(n);
         return pier_error(err, ENOMEM, "network");
     }
