@@ -60,15 +60,7 @@ int ct_new_id(char out[65])
 /* docker's names: [a-zA-Z0-9][a-zA-Z0-9_.-]* */
 bool ct_name_valid(const char *name)
 {
-    if (name == NULL || name[0] == '\0')
-        return false;
-    for (const char *p = name; *p; p++) {
-        char c = *p;
-        bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-        if (!alnum && (p == name || (c != '_' && c != '.' && c != '-')))
-            return false;
-    }
-    return strlen(name) <= 255;
+    return pier_name_valid(name) && strlen(name) <= 255;
 }
 
 char *now_rfc3339(void)

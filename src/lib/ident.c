@@ -25,3 +25,16 @@ char *pier_now_rfc3339(void)
     pier_time_rfc3339nano(buf, sizeof buf, ts.tv_sec, ts.tv_nsec);
     return strdup(buf);
 }
+
+bool pier_name_valid(const char *name)
+{
+    if (name == NULL || name[0] == '\0')
+        return false;
+    for (const char *p = name; *p; p++) {
+        char c = *p;
+        bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        if (!alnum && (p == name || (c != '_' && c != '.' && c != '-')))
+            return false;
+    }
+    return true;
+}

@@ -3,9 +3,13 @@
 #ifndef PIER_LIB_IDENT_H
 #define PIER_LIB_IDENT_H
 
+#include <stdbool.h>
+
 /* 64 lower-case hex digits and a NUL; -1 if the kernel gave no randomness. */
 int pier_random_id(char out[65]);
 /* The time now, heap (NULL when out of memory). */
 char *pier_now_rfc3339(void);
+/* docker's names of containers and networks: [a-zA-Z0-9][a-zA-Z0-9_.-]* */
+bool pier_name_valid(const char *name);
 
 #endif

@@ -420,23 +420,10 @@ void net_close(struct net_mgr *m)
 
 /* ---- user-defined networks ---- */
 
-static bool name_valid(const char *name)
-{
-    if (name == NULL || *name == '\0')
-        return false;
-    for (const char *p = name; *p; p++) {
-        char c = *p;
-        bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-        if (!alnum && (p == name || (c != '_' && c != '.' && c != '-')))
-            return false;
-    }
-    return true;
-}
-
 int net_create(struct net_mgr *m, const struct net_create *c, struct network **out, pier_err_t *err)
 {
     const char *driver = c->driver && *c->driver ? c->driver : "bridge";
-    if (!name_valid(c->name))
+    if (!pier_name_valid(c->name))
         return pier_fail(err, EINVAL,
                          "invalid network name \"%s\": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
                          c->name ? c->name : "");
