@@ -65,6 +65,9 @@ test_user_network_containers_reach_each_other() {
         "$(docker inspect -f '{{.Id}}' web | cut -c1-12)" "web's /etc/hostname fetched"
     docker run -d --name other busybox sleep 1000 >/dev/null
     expect_eq "$(docker inspect -f '{{len .NetworkSettings.Networks}}' other)" 1 "networks of other"
+    # pier's own run sends --network, --ip and --network-alias as docker's does
+    expect_contains "$("$PIER" run --rm --network app --ip "$p.33" --network-alias al busybox ip -4 addr show eth0)" \
+        "inet $p.33/24"
     # --ip: outside the subnet, in use, on the default bridge
     expect_fail "no configured subnet or ip-range contain the IP address 10.1.2.3" \
         docker run --rm --network app --ip 10.1.2.3 busybox true
