@@ -83,7 +83,8 @@ static int ep_check(const struct network *n, json_t *cfg, pier_err_t *err)
     uint32_t a;
     if (ipam_parse_ip(ip, &a) < 0)
         return pier_fail(err, EINVAL, "invalid endpoint settings:\ninvalid IPv4 address: %s", ip);
-    if (!ipam_in_subnet(&n->pool, a) || a < n->pool.lo || a > n->pool.hi)
+    /* anywhere in the subnet: an ip-range only bounds what is handed out */
+    if (!ipam_in_subnet(&n->pool, a))
         return pier_fail(err, EINVAL,
                          "invalid endpoint settings:\nno configured subnet or ip-range contain "
                          "the IP address %s",
