@@ -68,7 +68,7 @@ test_network_commands_match_docker() {
     both network disconnect n2 c1 >/dev/null
     both network connect host c1 >/dev/null
     # prune: what no container uses goes
-    docker network create n4 >/dev/null
+    docker network create --subnet "$(net_free_prefix).0/24" n4 >/dev/null
     expect_eq "$(both network prune -f --filter label=nosuch=1)" ""
     "$PIER" network prune -f >"$T/prune"
     expect_eq "$(head -1 "$T/prune")" "Deleted Networks:"
@@ -131,7 +131,7 @@ test_run_rm_cycles_and_kill9_leave_nothing_behind() {
     # stop, and a network removed
     docker run -d --name st busybox sleep 1000 >/dev/null
     docker stop -t 0 st >/dev/null
-    docker network create gone >/dev/null
+    docker network create --subnet "$(net_free_prefix).0/24" gone >/dev/null
     docker network rm gone >/dev/null
     settled || fail "stop or network rm left something behind"
     # pierd killed; meanwhile one container ends, one shim dies with its
