@@ -27,9 +27,9 @@ STATIC   ?= -static
 RT_PKGS  := jansson libseccomp libcap
 RT_LIBS   := $(shell pkg-config --static --libs $(RT_PKGS))
 # pierd runs once: linked dynamically, with what the engine needs.
-DAEMON_PKGS := jansson libmicrohttpd libarchive libcrypto libseccomp libcap libcurl libdeflate
-# published ports: DNAT rules in pier's own nft table
-DAEMON_PKGS += libnftables
+# libmnl and libnftables: bridge networks, NAT and published ports
+DAEMON_PKGS := jansson libmicrohttpd libarchive libcrypto libseccomp libcap libcurl libdeflate \
+               libmnl libnftables
 DAEMON_LIBS := $(shell pkg-config --libs $(DAEMON_PKGS))
 # The CLI starts on every command: static, and JSON its only library.
 CLI_LIBS  := $(shell pkg-config --static --libs jansson)

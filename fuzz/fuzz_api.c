@@ -1,7 +1,8 @@
 /* libFuzzer target: what API clients send pierd besides config.json and
  * layers: the filters query (JSON), image references, import --change
  * lines, commit bodies merged with a container's config, `until` filter
- * values, -v bind specs, container names and signal names.  Any input must
+ * values, -v bind specs, container names, signal names, and network
+ * create bodies (with the address pool they describe).  Any input must
  * give a value or an error, never a crash or a leak. */
 #include <stddef.h>
 #include <stdint.h>
@@ -12,6 +13,7 @@
 #include "../src/image/internal.h"
 #include "../src/lib/filters.h"
 #include "../src/lib/signals.h"
+#include "../src/network/network.h"
 
 static bool any_value(const char *v, void *data)
 {
@@ -37,6 +39,28 @@ static void filters(const char *text, size_t n)
     json_decref(f);
 }
 
+static void network_create(const char *text, size_t n)
+{
+    json_t *body = json_loadb(text, n, 0, NULL);
+    if (body == NULL)
+        return;
+    pier_err_t err = NULL;
+    struct net_create c;
+    struct ipam_pool p;
+    if (net_create_parse(body, &c, &err) == 0 && c.subnet &&
+        ipam_pool_init(&p, c.subnet, c.gateway, c.ip_range, &err) == 0) {
+        uint32_t a;
+        for (int i = 0; i < 4 && ipam_alloc(&p, 0, &a, &err) == 0; i++)
+            ;
+        pier_error_free(&err);
+        if (ipam_alloc(&p, p.hi, &a, &err) == 0)
+            ipam_release(&p, a);
+        ipam_pool_free(&p);
+    }
+    pier_error_free(&err);
+    json_decref(body);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *s = malloc(size + 1);
@@ -45,6 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(s, data, size);
     s[size] = '\0';
     filters(s, size);
+    network_create(s, size);
 
     pier_err_t err = NULL;
     struct img_ref ref;

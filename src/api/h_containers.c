@@ -18,7 +18,7 @@ void h_containers_create(struct api_req *r)
     cleanup_json json_t *body = NULL;
     if (api_body_object(r, &body, "config cannot be empty in order to create a container") < 0)
         return;
-    json_t *warnings = json_array();
+    json_t *warnings = NULL; /* engine_create makes it */
     struct container *c;
     if (engine_create(api_engine(r), api_query(r, "name"), body, &warnings, &c, &err) < 0) {
         json_decref(warnings);

@@ -34,6 +34,7 @@
 
 struct opts {
     const char *data_root, *exec_root, *host, *group, *pidfile, *shim, *cgroup_parent;
+    const char *bridge, *bip;
     bool debug;
 };
 
@@ -59,6 +60,10 @@ static void usage(FILE *f)
             "verified (https, else plain http); repeatable (loopback ones always are)\n"
             "      --registry-certs-dir string  CA certificates of registries, as "
             "DIR/HOST[:PORT]/*.crt (default \"/etc/docker/certs.d\")\n"
+            "  -b, --bridge string      The default bridge network's interface (default "
+            "\"pier0\"); \"none\": no default bridge network\n"
+            "      --bip string         The default bridge's address and prefix (default: "
+            "the first free of 172.17.0.1/16, 172.18.0.1/16, ...)\n"
             "  -v, --version            Print the version and exit\n");
 }
 
@@ -75,12 +80,14 @@ static int parse(int argc, char **argv, struct opts *o)
                                           {"shim", required_argument, NULL, 's'},
                                           {"insecure-registry", required_argument, NULL, 'I'},
                                           {"registry-certs-dir", required_argument, NULL, 'C'},
+                                          {"bridge", required_argument, NULL, 'b'},
+                                          {"bip", required_argument, NULL, 'B'},
                                           {"help", no_argument, NULL, 'h'},
                                           {"version", no_argument, NULL, 'v'},
                                           {NULL, 0, NULL, 0}};
     *o = (struct opts){.data_root = "/var/lib/pier", .exec_root = "/run/pier"};
     int ch;
-    while ((ch = getopt_long(argc, argv, "H:G:p:l:Dhv", longs, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "H:G:p:l:Dhvb:", longs, NULL)) != -1) {
         switch (ch) {
         case 'd':
             o->data_root = optarg;
@@ -114,6 +121,12 @@ static int parse(int argc, char **argv, struct opts *o)
             break;
         case 'c':
             o->cgroup_parent = optarg;
+            break;
+        case 'b':
+            o->bridge = optarg;
+            break;
+        case 'B':
+            o->bip = optarg;
             break;
         case 'I':
         case 'C': {
@@ -287,7 +300,9 @@ static int run(const struct opts *o, pier_err_t *err)
     struct engine_opts eo = {.data_root = data_root,
                              .exec_root = exec_root,
                              .shim_path = o->shim,
-                             .cgroup_parent = o->cgroup_parent};
+                             .cgroup_parent = o->cgroup_parent,
+                             .bridge = o->bridge,
+                             .bip = o->bip};
     char tmp[PATH_MAX + 8];
     snprintf(tmp, sizeof tmp, "%s/tmp", data_root);
     if (pier_loop_new(&d.loop, err) < 0)

@@ -46,6 +46,13 @@ static const struct api_route routes[] = {
     {"POST", "/commit", h_commit, 0},
     {"POST", "/images/prune", h_images_prune, 0},
     {"GET", "/images/{*}/history", h_images_history, 0},
+    {"GET", "/networks", h_networks_list, 0},
+    {"POST", "/networks/create", h_networks_create, 0},
+    {"POST", "/networks/prune", h_networks_prune, 0},
+    {"GET", "/networks/{}", h_networks_inspect, 0},
+    {"DELETE", "/networks/{}", h_networks_remove, 0},
+    {"POST", "/networks/{}/connect", h_networks_connect, 0},
+    {"POST", "/networks/{}/disconnect", h_networks_disconnect, 0},
 };
 
 /* MHD gives the path still percent-encoded. */

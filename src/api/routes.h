@@ -52,5 +52,12 @@ void h_images_load(struct api_req *r);
 void h_commit(struct api_req *r);
 void h_images_prune(struct api_req *r);
 void h_images_history(struct api_req *r);
+void h_networks_list(struct api_req *r);
+void h_networks_inspect(struct api_req *r);
+void h_networks_create(struct api_req *r);
+void h_networks_remove(struct api_req *r);
+void h_networks_connect(struct api_req *r);
+void h_networks_disconnect(struct api_req *r);
+void h_networks_prune(struct api_req *r);
 
 #endif

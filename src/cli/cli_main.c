@@ -30,6 +30,7 @@ static struct flag root_flags[] = {
 static const char *const groups[][2] = {
     {"container", "Manage containers"},
     {"image", "Manage images"},
+    {"network", "Manage networks"},
     {"system", "Manage Docker"},
 };
 

@@ -175,6 +175,12 @@ static int run_image_inspect(struct cli *cli, const char *path, struct flagset *
     return inspect_typed(cli, fs, K_IMAGE);
 }
 
+static int run_network_inspect(struct cli *cli, const char *path, struct flagset *fs)
+{
+    (void)path;
+    return inspect_typed(cli, fs, K_NETWORK);
+}
+
 static int run_inspect(struct cli *cli, const char *path, struct flagset *fs)
 {
     (void)path;
@@ -289,4 +295,19 @@ struct cmd cmd_image_inspect = {
     .amin = 1,
     .flags = image_inspect_flags,
     .run = run_image_inspect,
+};
+
+static struct flag network_inspect_flags[] = {
+    {"format", 'f', FK_STRING, NULL, INSPECT_FORMAT_HELP},
+    {"verbose", 'v', FK_BOOL, NULL, "Verbose output for diagnostics"},
+    {NULL},
+};
+
+struct cmd cmd_network_inspect = {
+    .use = "inspect [OPTIONS] NETWORK [NETWORK...]",
+    .short_desc = "Display detailed information on one or more networks",
+    .args = ARGS_MIN,
+    .amin = 1,
+    .flags = network_inspect_flags,
+    .run = run_network_inspect,
 };

@@ -71,6 +71,13 @@ const struct cmd_entry cli_commands[] = {
     {"image", "prune", &cmd_image_prune},
     {"", "login", &cmd_login},
     {"", "logout", &cmd_logout},
+    {"network", "create", &cmd_network_create},
+    {"network", "ls|list", &cmd_network_ls},
+    {"network", "rm|remove", &cmd_network_rm},
+    {"network", "inspect", &cmd_network_inspect},
+    {"network", "connect", &cmd_network_connect},
+    {"network", "disconnect", &cmd_network_disconnect},
+    {"network", "prune", &cmd_network_prune},
 };
 
 const size_t cli_ncommands = sizeof cli_commands / sizeof cli_commands[0];

@@ -17,5 +17,7 @@ extern struct cmd cmd_save, cmd_load;
 extern struct cmd cmd_pull;
 extern struct cmd cmd_push;
 extern struct cmd cmd_commit, cmd_history, cmd_image_prune, cmd_login, cmd_logout;
+extern struct cmd cmd_network_create, cmd_network_ls, cmd_network_rm, cmd_network_connect,
+    cmd_network_disconnect, cmd_network_inspect, cmd_network_prune;
 
 #endif

@@ -8,13 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "../lib/cleanup.h"
 #include "../lib/file.h"
+#include "../lib/ident.h"
 #include "../lib/json.h"
 #include "../lib/buf.h"
 #include "../lib/jsonstr.h"
@@ -54,35 +54,18 @@ void ct_log_path(const struct container *c, char *buf, size_t cap)
 
 int ct_new_id(char out[65])
 {
-    unsigned char b[32];
-    if (getrandom(b, sizeof b, 0) != sizeof b)
-        return -1;
-    for (int i = 0; i < 32; i++)
-        sprintf(out + 2 * i, "%02x", b[i]);
-    return 0;
+    return pier_random_id(out);
 }
 
 /* docker's names: [a-zA-Z0-9][a-zA-Z0-9_.-]* */
 bool ct_name_valid(const char *name)
 {
-    if (name == NULL || name[0] == '\0')
-        return false;
-    for (const char *p = name; *p; p++) {
-        char c = *p;
-        bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-        if (!alnum && (p == name || (c != '_' && c != '.' && c != '-')))
-            return false;
-    }
-    return strlen(name) <= 255;
+    return pier_name_valid(name) && strlen(name) <= 255;
 }
 
 char *now_rfc3339(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    char buf[64];
-    pier_time_rfc3339nano(buf, sizeof buf, ts.tv_sec, ts.tv_nsec);
-    return strdup(buf);
+    return pier_now_rfc3339();
 }
 
 long long rfc3339_to_ns(const char *s)
@@ -140,6 +123,9 @@ static int save(struct container *c, int flags, pier_err_t *err)
         "Created", c->created, "Image", c->image_id ? c->image_id : "", "Config", c->config,
         "HostConfig", c->host, "State", state_json(c), "RestartCount", c->restart_count,
         "HasBeenStarted", c->has_started, "StoppedByUser", c->stopped_by_user);
+    if (j && c->nets)
+        json_object_set_new(j, "NetworkSettings",
+                            json_pack("{s:O, s:b}", "Networks", c->nets, "NetNs", c->netns));
     if (j == NULL)
         return pier_error(err, ENOMEM, "record of container %s", c->id);
     if (c->ports)
@@ -214,6 +200,10 @@ static int load_one(struct engine *e, const char *id, pier_err_t *err)
     c->stopped_by_user = json_is_true(json_object_get(j, "StoppedByUser"));
     json_t *ports = json_object_get(j, "PublishedPorts");
     c->ports = json_is_object(ports) ? json_incref(ports) : NULL;
+    json_t *ns = json_object_get(j, "NetworkSettings");
+    json_t *nets = json_object_get(ns, "Networks");
+    c->nets = json_is_object(nets) ? json_incref(nets) : json_object();
+    c->netns = json_is_true(json_object_get(ns, "NetNs"));
     c->next = e->containers;
     e->containers = c;
     e->ncontainers++;
@@ -255,6 +245,8 @@ void ct_free(struct container *c)
         json_decref(c->host);
     if (c->ports)
         json_decref(c->ports);
+    if (c->nets)
+        json_decref(c->nets);
     free(c->error);
     free(c->started_at);
     free(c->finished_at);
@@ -448,29 +440,24 @@ static json_t *mounts_json(const struct container *c)
     return out;
 }
 
-static json_t *networks_json(const struct container *c)
-{
-    const char *mode = json_string_value(json_object_get(c->host, "NetworkMode"));
-    json_t *nets = json_object();
-    if (mode && strcmp(mode, "none") != 0 && strcmp(mode, "default") != 0)
-        json_object_set_new(
-            nets, mode,
-            json_pack("{s:n, s:n, s:n, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:i, s:s}", "IPAMConfig",
-                      "Links", "Aliases", "NetworkID", "", "EndpointID", "", "Gateway", "",
-                      "IPAddress", "", "IPPrefixLen", 0, "IPv6Gateway", "", "GlobalIPv6Address", "",
-                      "GlobalIPv6PrefixLen", 0, "MacAddress", ""));
-    return nets;
-}
-
 static json_t *network_settings(const struct container *c)
 {
+    json_t *p = ep_primary(c);
+    const char *ip = json_string_value(json_object_get(p, "IPAddress"));
+    const char *gw = json_string_value(json_object_get(p, "Gateway"));
+    const char *mac = json_string_value(json_object_get(p, "MacAddress"));
+    const char *epid = json_string_value(json_object_get(p, "EndpointID"));
+    char sandbox[PATH_MAX] = "";
+    if (c->netns)
+        ep_netns_path((struct container *)c, sandbox, sizeof sandbox);
     json_t *ns = json_pack(
-        "{s:s, s:b, s:s, s:o, s:o, s:n, s:n, s:s, s:s, s:i, s:s, s:s, s:s, s:i, s:s, s:o}",
+        "{s:s, s:b, s:s, s:o, s:o, s:n, s:n, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:i, s:s, s:o}",
         "Bridge", "", "HairpinMode", false, "LinkLocalIPv6Address", "", "LinkLocalIPv6PrefixLen",
         json_integer(0), "Ports", json_object(), "SecondaryIPAddresses", "SecondaryIPv6Addresses",
-        "SandboxKey", "", "EndpointID", "", "IPPrefixLen", 0, "IPAddress", "", "Gateway", "",
-        "MacAddress", "", "GlobalIPv6PrefixLen", 0, "GlobalIPv6Address", "", "Networks",
-        networks_json(c));
+        "SandboxID", c->netns ? c->id : "", "SandboxKey", sandbox, "EndpointID", epid ? epid : "",
+        "IPPrefixLen", json_integer_value(json_object_get(p, "IPPrefixLen")), "IPAddress",
+        ip ? ip : "", "Gateway", gw ? gw : "", "MacAddress", mac ? mac : "", "GlobalIPv6PrefixLen",
+        0, "GlobalIPv6Address", "", "Networks", ep_networks_json(c));
     json_object_set_new(ns, "Ports", ct_ports_inspect(c));
     return ns;
 }
@@ -525,7 +512,7 @@ static const char *row_text(struct container *c)
     const char *image = json_string_value(json_object_get(c->config, "Image"));
     json_t *labels = json_object_get(c->config, "Labels");
     const char *netmode = json_string_value(json_object_get(c->host, "NetworkMode"));
-    json_t *nets = networks_json(c);
+    json_t *nets = ep_networks_json(c);
     cleanup_json json_t *row = json_pack(
         "{s:s, s:[s], s:s, s:s, s:s, s:I, s:[], s:O, s:{s:s}, s:{s:o}, s:o}", "Id", c->id, "Names",
         name, "Image", image ? image : "", "ImageID", c->image_id ? c->image_id : "", "Command",

@@ -18,6 +18,7 @@
 #include "../lib/file.h"
 #include "../lib/log.h"
 #include "../network/ports.h"
+#include "../network/network.h"
 #include "../runtime/cgroup.h"
 #include "../runtime/seal.h"
 #include "internal.h"
@@ -89,13 +90,22 @@ int engine_open(struct pier_loop *loop, const struct engine_opts *o, struct engi
     snprintf(imgdir, sizeof imgdir, "%s/image", e->data_root);
     /* Shims run from a read-only view of their binary: the container's
      * process, a fork of its shim, cannot reach the file (CVE-2019-5736). */
+    struct net_opts no = {
+        .data_root = e->data_root, .exec_root = e->exec_root, .bridge = o->bridge, .bip = o->bip};
     if (dirs(e, err) < 0 || (e->shim_exe = rt_sealed_view(e->shim_path, err)) < 0 ||
-        img_store_open(imgdir, &e->images, err) < 0 || ct_load_all(e, err) < 0) {
+        img_store_open(imgdir, &e->images, err) < 0 || net_open(&no, &e->net, err) < 0 ||
+        ct_load_all(e, err) < 0) {
         engine_close(e);
         return -1;
     }
+    /* the addresses of running containers are held before any exit found
+     * here releases its own, and before anything new is handed out */
+    for (struct container *c = e->containers; c; c = c->next)
+        if (container_running(c))
+            ep_restore(e, c);
     for (struct container *c = e->containers; c; c = c->next)
         lc_restore(e, c);
+    ep_reconcile(e);
     *out = e;
     return 0;
 }
@@ -113,6 +123,7 @@ void engine_close(struct engine *e)
     }
     if (e->images)
         img_store_close(e->images);
+    net_close(e->net);
     if (e->shim_exe >= 0)
         close(e->shim_exe);
     if (e->events)
@@ -204,20 +215,20 @@ json_t *engine_info(struct engine *e)
     cleanup_free char *t = now_rfc3339();
     snprintf(now, sizeof now, "%s", t ? t : "");
     json_t *j = json_pack(
-        "{s:s, s:i, s:i, s:i, s:i, s:i, s:s, s:[[s,s]], s:{s:[], s:[s], s:[], s:[]},"
+        "{s:s, s:i, s:i, s:i, s:i, s:i, s:s, s:[[s,s]], s:{s:[], s:[s,s,s], s:[], s:[]},"
         " s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b,"
         " s:i, s:b, s:i, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s}",
         "ID", "pier", "Containers", (int)e->ncontainers, "ContainersRunning", running,
         "ContainersPaused", paused, "ContainersStopped", stopped, "Images",
         (int)json_array_size(images), "Driver", "overlay2", "DriverStatus", "Backing Filesystem",
-        backing_fs(e->data_root), "Plugins", "Volume", "Network", "none", "Authorization", "Log",
-        "MemoryLimit", true, "SwapLimit", true, "KernelMemory", false, "KernelMemoryTCP", true,
-        "CpuCfsPeriod", true, "CpuCfsQuota", true, "CPUShares", true, "CPUSet", true, "PidsLimit",
-        true, "IPv4Forwarding", true, "Debug", false, "NFd", 0, "OomKillDisable", !v2,
-        "NGoroutines", 0, "SystemTime", now, "LoggingDriver", "json-file", "CgroupDriver",
-        "cgroupfs", "CgroupVersion", v2 ? "2" : "1", "NEventsListener", 0, "KernelVersion",
-        u.release, "OperatingSystem", os ? os : "Linux", "OSVersion", "", "OSType", "linux",
-        "Architecture", u.machine);
+        backing_fs(e->data_root), "Plugins", "Volume", "Network", "bridge", "host", "null",
+        "Authorization", "Log", "MemoryLimit", true, "SwapLimit", true, "KernelMemory", false,
+        "KernelMemoryTCP", true, "CpuCfsPeriod", true, "CpuCfsQuota", true, "CPUShares", true,
+        "CPUSet", true, "PidsLimit", true, "IPv4Forwarding", true, "Debug", false, "NFd", 0,
+        "OomKillDisable", !v2, "NGoroutines", 0, "SystemTime", now, "LoggingDriver", "json-file",
+        "CgroupDriver", "cgroupfs", "CgroupVersion", v2 ? "2" : "1", "NEventsListener", 0,
+        "KernelVersion", u.release, "OperatingSystem", os ? os : "Linux", "OSVersion", "", "OSType",
+        "linux", "Architecture", u.machine);
     json_object_set_new(j, "IndexServerAddress", json_string("https://index.docker.io/v1/"));
     json_object_set_new(j, "RegistryConfig",
                         json_pack("{s:[s], s:{s:{s:s, s:[], s:b, s:b}}, s:[]}",

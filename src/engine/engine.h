@@ -23,6 +23,8 @@ struct engine_opts {
     const char *shim_path; /* pier-shim; default: beside pierd */
     const char *runtime_root;
     const char *cgroup_parent; /* of every container without its own; default /pier */
+    const char *bridge;        /* the default bridge's interface (pier0); "none": none */
+    const char *bip;           /* its gateway/prefix; NULL: the first free 172.x.0.0/16 */
 };
 
 int engine_open(struct pier_loop *loop, const struct engine_opts *o, struct engine **out,
@@ -151,6 +153,18 @@ int engine_events_check(json_t *filters, pier_err_t *err);
 void *engine_events_subscribe(struct engine *e, long long since_ns, long long until_ns,
                               json_t *filters, event_fn fn, void *data);
 void engine_events_unsubscribe(struct engine *e, void *handle);
+
+/* ---- networks ---- */
+/* GET /networks: docker's filters (driver, id, label, name, scope, type,
+ * dangling). */
+int engine_network_list(struct engine *e, json_t *filters, json_t **out, pier_err_t *err);
+int engine_network_inspect(struct engine *e, const char *ref, json_t **out, pier_err_t *err);
+/* POST /networks/create: *out is {"Id", "Warning"}. */
+int engine_network_create(struct engine *e, json_t *body, json_t **out, pier_err_t *err);
+int engine_network_remove(struct engine *e, const char *ref, pier_err_t *err);
+int engine_network_connect(struct engine *e, const char *ref, json_t *body, pier_err_t *err);
+int engine_network_disconnect(struct engine *e, const char *ref, json_t *body, pier_err_t *err);
+int engine_network_prune(struct engine *e, json_t *filters, json_t **out, pier_err_t *err);
 
 /* ---- system ---- */
 json_t *engine_info(struct engine *e);

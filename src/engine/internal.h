@@ -51,6 +51,8 @@ struct container {
     struct unmount *unmount; /* of its root, in the background */
     char *row;               /* its `ps` row, cached: see row_text */
     json_t *ports;           /* NetworkSettings.Ports while published (netports.c) */
+    json_t *nets;            /* docker's NetworkSettings.Networks: see endpoints.c */
+    bool netns;              /* it has a network namespace of pierd's (exec-root/netns) */
     struct container *next;
 };
 
@@ -74,6 +76,7 @@ struct engine {
     char *hostname;
     char cgroup_parent[PATH_MAX];
     struct ports_table *ports; /* published ports, made on first use (netports.c) */
+    struct net_mgr *net;
 };
 
 /* paths */
@@ -135,6 +138,22 @@ void shim_expect(struct shim_conn *s, const char *ops, shim_reply_fn fn, void *d
 void shim_close(struct shim_conn *s);
 /* Handle what the shim already sent (it may close s). */
 void shim_drain(struct shim_conn *s);
+
+/* endpoints.c: a container's networks */
+struct network;
+int ep_create(struct engine *e, struct container *c, json_t *networking, pier_err_t *err);
+int ep_start(struct engine *e, struct container *c, pier_err_t *err);
+void ep_stop(struct engine *e, struct container *c);
+void ep_restore(struct engine *e, struct container *c);
+void ep_reconcile(struct engine *e);
+void ep_netns_path(struct container *c, char *buf, size_t cap);
+json_t *ep_networks_json(const struct container *c);
+json_t *ep_primary(const struct container *c);
+const char *ep_first_ip(const struct container *c);
+bool ep_user_network(const struct container *c);
+int ep_connect(struct engine *e, struct container *c, struct network *n, json_t *cfg,
+               pier_err_t *err);
+int ep_disconnect(struct engine *e, struct container *c, struct network *n, pier_err_t *err);
 
 /* lifecycle, driven by the shim's messages */
 void lc_exited(struct engine *e, struct container *c, int code, const char *finished_at,

@@ -186,6 +186,10 @@ int engine_create(struct engine *e, const char *name, json_t *body, json_t **war
         ct_free(c);
         return pier_error(err, ENOMEM, "container");
     }
+    if (ep_create(e, c, json_object_get(body, "NetworkingConfig"), err) < 0) {
+        ct_free(c);
+        return -1;
+    }
     char dir[PATH_MAX];
     ct_dir(c, dir, sizeof dir);
     if (mkdir(dir, 0710) < 0 || ct_save_durable(c, err) < 0 || etc_files(e, c, err) < 0) {
@@ -308,6 +312,7 @@ static void start_failed(struct start_op *op, pier_err_t err)
     struct container *c = op->c;
     if (c->shim)
         shim_close(c->shim);
+    ep_stop(op->e, c);
     rootfs_unmount(op->e, c);
     const char *msg = pier_error_msg(err);
     /* docker's exit codes for a program that cannot run */
@@ -448,8 +453,8 @@ void engine_start(struct engine *e, struct container *c, engine_done_fn done, vo
      * a shim killed with its container (a reboot's leftovers are gone
      * already). */
     rt_delete(e->rt_root, c->id, true, NULL);
-    if (rootfs_mount(e, c, &err) < 0 || etc_files(e, c, &err) < 0 || write_bundle(e, c, &err) < 0 ||
-        shim_launch(e, c, &err) < 0) {
+    if (rootfs_mount(e, c, &err) < 0 || ep_start(e, c, &err) < 0 || etc_files(e, c, &err) < 0 ||
+        write_bundle(e, c, &err) < 0 || shim_launch(e, c, &err) < 0) {
         start_failed(op, err);
         return;
     }
@@ -754,6 +759,7 @@ static int remove_now(struct engine *e, struct container *c, pier_err_t *err)
     }
     if (c->shim)
         shim_close(c->shim);
+    ep_stop(e, c);
     rt_delete(e->rt_root, c->id, true, NULL);
     if (rootfs_remove(e, c, err) < 0)
         return -1;
@@ -837,6 +843,7 @@ void lc_exited(struct engine *e, struct container *c, int code, const char *fini
         return;
     if (c->shim)
         shim_close(c->shim);
+    ep_stop(e, c);
     if (!c->keep_root)
         rootfs_unmount(e, c);
     long long ran = rfc3339_to_ns(finished_at) - rfc3339_to_ns(c->started_at);

@@ -357,6 +357,19 @@ static int ns_entry(struct engine *e, const char *mode, const char *type, json_t
     return 0;
 }
 
+/* The network namespace: pierd's, set up before the start, when the
+ * container has endpoints. */
+static int net_ns_entry(struct engine *e, struct container *c, const char *mode, json_t *nss,
+                        pier_err_t *err)
+{
+    if (!c->netns)
+        return ns_entry(e, mode, "network", nss, err);
+    char path[PATH_MAX];
+    ep_netns_path(c, path, sizeof path);
+    json_array_append_new(nss, json_pack("{s:s, s:s}", "type", "network", "path", path));
+    return 0;
+}
+
 /* The program: Docker's Entrypoint and Cmd, behind the init if --init. */
 static json_t *command(const struct container *c, pier_err_t *err)
 {
@@ -547,7 +560,7 @@ int oci_spec(struct engine *e, struct container *c, json_t **out, pier_err_t *er
     const char *ipc = json_string_value(json_object_get(c->host, "IpcMode"));
     const char *uts = json_string_value(json_object_get(c->host, "UTSMode"));
     json_array_append_new(nss, json_pack("{s:s}", "type", "mount"));
-    if (ns_entry(e, net, "network", nss, err) < 0 || ns_entry(e, pid, "pid", nss, err) < 0 ||
+    if (net_ns_entry(e, c, net, nss, err) < 0 || ns_entry(e, pid, "pid", nss, err) < 0 ||
         ns_entry(e, ipc, "ipc", nss, err) < 0 || ns_entry(e, uts, "uts", nss, err) < 0) {
         json_decref(nss);
         json_decref(mounts);

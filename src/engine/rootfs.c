@@ -12,8 +12,10 @@
 #include <unistd.h>
 
 #include "../image/image.h"
+#include "../lib/buf.h"
 #include "../lib/cleanup.h"
 #include "../lib/file.h"
+#include "../network/network.h"
 #include "internal.h"
 
 static bool mounted(const char *path)
@@ -182,9 +184,42 @@ static int write_file(const char *dir, const char *name, const char *text, pier_
     return pier_write_file_atomic_at(dfd, name, text, strlen(text), 0644, 0, err);
 }
 
-/* resolv.conf: the host's, without loopback resolvers, which a container
- * with its own network cannot reach (docker then uses Google's). */
-static char *resolv_conf(bool host_net)
+/* Whether the container's resolver is pierd's DNS server (docker's
+ * 127.0.0.11 on user-defined networks).
+ * NETWORK GLUE: true for a container on a user-defined network
+ * (ep_user_network(c)) once the DNS server answers there. */
+static bool resolv_embedded(const struct container *c)
+{
+    (void)c;
+    return false;
+}
+
+static bool line_is(const char *line, const char *key)
+{
+    size_t n = strlen(key);
+    return strncmp(line, key, n) == 0 && (line[n] == ' ' || line[n] == '\t');
+}
+
+static void put_list(struct buf *b, const char *key, json_t *list)
+{
+    size_t i;
+    json_t *v;
+    if (strcmp(key, "nameserver") == 0) {
+        json_array_foreach (list, i, v)
+            buf_printf(b, "nameserver %s\n", json_string_value(v) ? json_string_value(v) : "");
+        return;
+    }
+    buf_printf(b, "%s", key);
+    json_array_foreach (list, i, v)
+        buf_printf(b, " %s", json_string_value(v) ? json_string_value(v) : "");
+    buf_putc(b, '\n');
+}
+
+/* resolv.conf as docker writes it: the host's, without loopback resolvers
+ * (which a container with its own network cannot reach; docker then uses
+ * Google's), each of nameservers, search and options replaced by the
+ * container's --dns, --dns-search and --dns-option when given. */
+static char *resolv_conf(const struct container *c, bool host_net)
 {
     cleanup_free char *host = NULL;
     pier_err_t e = NULL;
@@ -194,31 +229,54 @@ static char *resolv_conf(bool host_net)
     }
     if (host == NULL)
         return NULL;
-    size_t cap = strlen(host) + 128;
-    char *out = calloc(1, cap);
-    if (out == NULL)
-        return NULL;
+    json_t *dns = json_object_get(c->host, "Dns");
+    json_t *search = json_object_get(c->host, "DnsSearch");
+    json_t *opts = json_object_get(c->host, "DnsOptions");
+    bool own_ns = json_array_size(dns) > 0, own_search = json_array_size(search) > 0,
+         own_opts = json_array_size(opts) > 0;
+    bool embedded = !host_net && resolv_embedded(c);
+    struct buf out = BUF_INIT;
     bool any = false;
     for (char *line = host; *line;) {
         char *eol = strchrnul(line, '\n');
         size_t n = (size_t)(eol - line);
-        bool loopback = !host_net && strncmp(line, "nameserver", 10) == 0 &&
-                        (strstr(line, " 127.") != NULL || strstr(line, " ::1") != NULL);
-        if (!loopback) {
-            strncat(out, line, n);
-            strcat(out, "\n");
-            any = any || strncmp(line, "nameserver", 10) == 0;
+        bool ns = line_is(line, "nameserver");
+        bool loopback =
+            !host_net && ns && (strstr(line, " 127.") != NULL || strstr(line, " ::1") != NULL);
+        bool replaced = (ns && (own_ns || embedded)) || (line_is(line, "search") && own_search) ||
+                        (line_is(line, "options") && (own_opts || embedded));
+        if (!loopback && !replaced) {
+            buf_put(&out, line, n);
+            buf_putc(&out, '\n');
+            any = any || ns;
         }
         line = *eol ? eol + 1 : eol;
     }
+    if (embedded) {
+        /* the host's resolvers are the DNS server's to forward to */
+        buf_puts(&out, "nameserver 127.0.0.11\n");
+        any = true;
+    } else if (own_ns) {
+        put_list(&out, "nameserver", dns);
+        any = true;
+    }
+    if (own_search)
+        put_list(&out, "search", search);
+    if (own_opts)
+        put_list(&out, "options", opts);
+    else if (embedded)
+        buf_puts(&out, "options ndots:0\n");
     if (!any && !host_net)
-        strcat(out, "nameserver 8.8.8.8\nnameserver 8.8.4.4\n");
-    return out;
+        buf_puts(&out, "nameserver 8.8.8.8\nnameserver 8.8.4.4\n");
+    if (out.failed) {
+        buf_free(&out);
+        return NULL;
+    }
+    return buf_steal(&out);
 }
 
 int etc_files(struct engine *e, struct container *c, pier_err_t *err)
 {
-    (void)e;
     char dir[PATH_MAX];
     ct_dir(c, dir, sizeof dir);
     const char *net = json_string_value(json_object_get(c->host, "NetworkMode"));
@@ -234,23 +292,43 @@ int etc_files(struct engine *e, struct container *c, pier_err_t *err)
     if (write_file(dir, "hostname", text, err) < 0)
         return -1;
     json_t *extra = json_object_get(c->host, "ExtraHosts");
-    char hosts[8192];
-    int n = snprintf(hosts, sizeof hosts,
-                     "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+    struct buf hosts = BUF_INIT;
+    buf_puts(&hosts, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
                      "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\n"
                      "ff02::2\tip6-allrouters\n");
     size_t i;
     json_t *v;
+    /* docker's host-gateway: the default bridge's gateway, the host's
+     * address that containers reach */
+    struct network *dflt = net_default(e->net);
     json_array_foreach (extra, i, v) {
         const char *s = json_string_value(v);
         const char *colon = s ? strchr(s, ':') : NULL;
-        if (colon && n > 0 && (size_t)n < sizeof hosts)
-            n += snprintf(hosts + n, sizeof hosts - (size_t)n, "%s\t%.*s\n", colon + 1,
-                          (int)(colon - s), s);
+        if (colon == NULL)
+            continue;
+        const char *ip = colon + 1;
+        if (strcmp(ip, "host-gateway") == 0 && dflt)
+            ip = dflt->gateway;
+        buf_printf(&hosts, "%s\t%.*s\n", ip, (int)(colon - s), s);
     }
-    if (write_file(dir, "hosts", hosts, err) < 0)
+    /* the container's own address and name, last, as docker writes it */
+    const char *ip = ep_first_ip(c);
+    if (ip) {
+        const char *dom = json_string_value(json_object_get(c->config, "Domainname"));
+        if (dom && *dom)
+            buf_printf(&hosts, "%s\t%s.%s %s\n", ip, hostname, dom, hostname);
+        else
+            buf_printf(&hosts, "%s\t%s\n", ip, hostname);
+    }
+    if (hosts.failed) {
+        buf_free(&hosts);
+        return pier_error(err, ENOMEM, "hosts");
+    }
+    int r = write_file(dir, "hosts", hosts.data, err);
+    buf_free(&hosts);
+    if (r < 0)
         return -1;
-    cleanup_free char *resolv = resolv_conf(host_net);
+    cleanup_free char *resolv = resolv_conf(c, host_net);
     if (resolv == NULL)
         return pier_error(err, ENOMEM, "resolv.conf");
     return write_file(dir, "resolv.conf", resolv, err);

@@ -480,6 +480,10 @@ test_help_usage_and_unknown_commands() {
         same $c --help
         expect_contains "$(p_out)" "Usage:  pier "
     done
+    for c in network "network ls" "network create" "network connect" "network prune"; do
+        # shellcheck disable=SC2086
+        same $c --help
+    done
     same nosuchcmd
     expect_eq "$(p_rc)" 1
     same container nosuch

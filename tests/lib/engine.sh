@@ -7,7 +7,12 @@ PIER=$BUILD/pier
 export DOCKER_CLI_HINTS=false
 
 # engine_start [PIERD ARGS...]: start pierd; DOCKER_HOST points at it.
+# Without a default bridge network (--bridge none), so that tests stay
+# apart from each other and from the host's networks; network tests pass a
+# --bridge and --bip of their own (net_pick in tests/lib/net.sh), which
+# engine_restart passes again.
 engine_start() {
+    ENGINE_ARGS=("$@")
     SOCK=$T/pier.sock
     export DOCKER_HOST=unix://$SOCK PIER_HOST=unix://$SOCK
     # the docker CLI's own files stay out of $HOME
@@ -22,7 +27,8 @@ engine_start() {
 # engine_restart: start pierd again on the same roots (after it was killed).
 engine_restart() {
     "$PIERD" --data-root "$T/data" --exec-root "$T/exec" -H "unix://$SOCK" \
-        --cgroup-parent "/pier-test-$TEST_TAG" --shim "$BUILD/pier-shim" "$@" \
+        --cgroup-parent "/pier-test-$TEST_TAG" --shim "$BUILD/pier-shim" --bridge none \
+        "${ENGINE_ARGS[@]}" "$@" \
         >>"$T/pierd.log" 2>&1 &
     PIERD_PID=$!
     local i
