@@ -1,6 +1,7 @@
 /* A container's endpoints: which networks it is on (docker's
  * NetworkSettings.Networks, kept in its record), their set-up in a network
  * namespace pierd makes at each start, and their removal at each exit. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "../lib/cleanup.h"
+#include "../lib/file.h"
 #include "../lib/json.h"
 #include "../lib/log.h"
 #include "../network/netns.h"
@@ -198,9 +200,6 @@ static int ep_up(struct engine *e, struct container *c, const char *name, json_t
     json_object_set_new(ep, "DNSNames", dns_names(c, n, ep));
     json_object_set_new(ep, EP_IF, json_string(ifname));
     json_object_set_new(ep, EP_VETH, json_string(x.veth));
-    /* NETWORK GLUE: the endpoint is up and its address known: port
-     * publishing and the DNS server attach here (see ep_down for the
-     * other end). */
     return 0;
 }
 
@@ -212,8 +211,6 @@ static void ep_down(struct engine *e, struct container *c, const char *name, jso
     const char *veth = json_string_value(json_object_get(ep, EP_VETH));
     if (veth == NULL)
         return;
-    /* NETWORK GLUE: port publishing and the DNS server let go of the
-     * endpoint here, before its address is released. */
     struct net_ep x = {0};
     snprintf(x.veth, sizeof x.veth, "%s", veth);
     snprintf(x.id, sizeof x.id, "%s", json_string_value(json_object_get(ep, "EndpointID")));
@@ -232,6 +229,72 @@ static long long now_us(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+/* Whether the container publishes ports (-p, -P). */
+static bool publishes(const struct container *c)
+{
+    return json_object_size(json_object_get(c->host, "PortBindings")) > 0 ||
+           json_is_true(json_object_get(c->host, "PublishAllPorts"));
+}
+
+/* The endpoint its ports are published to: the first with an address,
+ * its network's bridge and its veth. */
+static json_t *ports_ep(struct engine *e, struct container *c, const struct network **net,
+                        struct in_addr *ip)
+{
+    const char *k;
+    json_t *ep;
+    json_object_foreach (c->nets, k, ep) {
+        const char *a = json_string_value(json_object_get(ep, "IPAddress"));
+        const struct network *n = ep_network(e, k, ep);
+        if (n && a && inet_pton(AF_INET, a, ip) == 1) {
+            *net = n;
+            return ep;
+        }
+    }
+    return NULL;
+}
+
+/* Its published ports, DNAT to its first endpoint; that veth's bridge port
+ * in hairpin mode, so that the container reaches its own published ports
+ * (as docker does without its userland proxy). */
+static int publish(struct engine *e, struct container *c, pier_err_t *err)
+{
+    const struct network *n;
+    struct in_addr ip;
+    json_t *ep = publishes(c) ? ports_ep(e, c, &n, &ip) : NULL;
+    if (ep == NULL)
+        return 0;
+    char knob[96];
+    snprintf(knob, sizeof knob, "/sys/class/net/%s/brport/hairpin_mode",
+             json_string_value(json_object_get(ep, EP_VETH)));
+    if (pier_write_string_at(AT_FDCWD, knob, "1", err) < 0 ||
+        ct_ports_publish(e, c, n->bridge, ip, err) < 0)
+        return pier_error_wrap(err, "failed to set up container networking");
+    return 0;
+}
+
+void ep_restore_services(struct engine *e, struct container *c)
+{
+    const struct network *n;
+    struct in_addr ip;
+    pier_err_t err = NULL;
+    if (ports_ep(e, c, &n, &ip) && ct_ports_restore(e, c, n->bridge, ip, &err) < 0)
+        pier_warn("%s", pier_error_msg(err));
+    pier_error_free(&err);
+    if (!c->netns || !ep_user_network(c))
+        return;
+    char path[PATH_MAX];
+    ep_netns_path(c, path, sizeof path);
+    cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        pier_error(&err, errno, "open `%s`", path);
+    if (err == NULL && ct_dns_attach(e, c, fd, &err) < 0)
+        pier_error_wrap(&err, "container %s", c->id);
+    if (err != NULL)
+        pier_warn("%s", pier_error_msg(err));
+    pier_error_free(&err);
 }
 
 int ep_start(struct engine *e, struct container *c, pier_err_t *err)
@@ -254,6 +317,10 @@ int ep_start(struct engine *e, struct container *c, pier_err_t *err)
             r = ep_up(e, c, k, ep, &nsnl, fd, err);
     }
     nl_close(&nsnl);
+    if (r == 0)
+        r = publish(e, c, err);
+    if (r == 0 && ct_dns_attach(e, c, fd, err) < 0)
+        r = pier_error_wrap(err, "failed to set up container networking");
     if (r < 0)
         ep_stop(e, c);
     else
@@ -265,6 +332,8 @@ void ep_stop(struct engine *e, struct container *c)
 {
     long long t0 = now_us();
     bool any = c->netns;
+    ct_dns_detach(e, c);
+    ct_ports_unpublish(e, c);
     const char *k;
     json_t *ep;
     /* called when its process is gone (an exit, a removal, a start that
@@ -351,6 +420,20 @@ bool ep_user_network(const struct container *c)
     return false;
 }
 
+bool ep_internal_only(const struct container *c)
+{
+    bool any = false;
+    const char *k;
+    json_t *ep;
+    json_object_foreach (c->nets, k, ep) {
+        const struct network *n = ep_network(c->e, k, ep);
+        if (n == NULL || !n->internal)
+            return false;
+        any = true;
+    }
+    return any;
+}
+
 /* ---- restart of pierd ---- */
 
 static bool keep_ns(void *data, const char *cid)
@@ -424,6 +507,8 @@ int ep_connect(struct engine *e, struct container *c, struct network *n, json_t 
         if (r == 0)
             r = ep_up(e, c, n->name, ep, &nsnl, fd, err);
         nl_close(&nsnl);
+        if (r == 0 && ct_dns_attach(e, c, fd, err) < 0)
+            r = pier_error_wrap(err, "failed to set up container networking");
         if (r < 0) {
             json_object_del(c->nets, n->name);
             return -1;
@@ -447,5 +532,7 @@ int ep_disconnect(struct engine *e, struct container *c, struct network *n, pier
     }
     ep_down(e, c, n->name, ep, false);
     json_object_del(c->nets, n->name);
+    if (!ep_user_network(c))
+        ct_dns_detach(e, c);
     return ct_save(c, err);
 }

@@ -18,6 +18,7 @@
 #include "../lib/file.h"
 #include "../lib/log.h"
 #include "../network/ports.h"
+#include "../network/dns.h"
 #include "../network/network.h"
 #include "../runtime/cgroup.h"
 #include "../runtime/seal.h"
@@ -106,6 +107,14 @@ int engine_open(struct pier_loop *loop, const struct engine_opts *o, struct engi
     for (struct container *c = e->containers; c; c = c->next)
         lc_restore(e, c);
     ep_reconcile(e);
+    /* the ports and DNS of those still running; a stale table goes */
+    for (struct container *c = e->containers; c; c = c->next)
+        if (container_running(c))
+            ep_restore_services(e, c);
+    pier_err_t perr = NULL;
+    if (ct_ports_restore_done(e, &perr) < 0)
+        pier_warn("%s", pier_error_msg(perr));
+    pier_error_free(&perr);
     *out = e;
     return 0;
 }
@@ -123,6 +132,7 @@ void engine_close(struct engine *e)
     }
     if (e->images)
         img_store_close(e->images);
+    dns_server_free(e->dns);
     net_close(e->net);
     if (e->shim_exe >= 0)
         close(e->shim_exe);

@@ -53,6 +53,7 @@ struct container {
     json_t *ports;           /* NetworkSettings.Ports while published (netports.c) */
     json_t *nets;            /* docker's NetworkSettings.Networks: see endpoints.c */
     bool netns;              /* it has a network namespace of pierd's (exec-root/netns) */
+    bool dns;                /* the embedded DNS server answers in it (netdns.c) */
     struct container *next;
 };
 
@@ -77,6 +78,7 @@ struct engine {
     char cgroup_parent[PATH_MAX];
     struct ports_table *ports; /* published ports, made on first use (netports.c) */
     struct net_mgr *net;
+    struct dns_server *dns; /* the embedded DNS server, made on first use (netdns.c) */
 };
 
 /* paths */
@@ -144,6 +146,9 @@ struct network;
 int ep_create(struct engine *e, struct container *c, json_t *networking, pier_err_t *err);
 int ep_start(struct engine *e, struct container *c, pier_err_t *err);
 void ep_stop(struct engine *e, struct container *c);
+/* After a pierd restart, for a running container: its published ports
+ * and its DNS server again (failures are warnings). */
+void ep_restore_services(struct engine *e, struct container *c);
 void ep_restore(struct engine *e, struct container *c);
 void ep_reconcile(struct engine *e);
 void ep_netns_path(struct container *c, char *buf, size_t cap);
@@ -151,6 +156,12 @@ json_t *ep_networks_json(const struct container *c);
 json_t *ep_primary(const struct container *c);
 const char *ep_first_ip(const struct container *c);
 bool ep_user_network(const struct container *c);
+/* On user-defined networks that are all internal. */
+bool ep_internal_only(const struct container *c);
+/* The embedded DNS server in the container's namespace nsfd, when it is on
+ * a user-defined network (and not yet attached); its detach. */
+int ct_dns_attach(struct engine *e, struct container *c, int nsfd, pier_err_t *err);
+void ct_dns_detach(struct engine *e, struct container *c);
 int ep_connect(struct engine *e, struct container *c, struct network *n, json_t *cfg,
                pier_err_t *err);
 int ep_disconnect(struct engine *e, struct container *c, struct network *n, pier_err_t *err);

@@ -5,22 +5,14 @@
  * its NetworkSettings.Ports (host ports as taken), saved in its record so
  * that a restart publishes the same ones.
  *
- * Where the start and stop paths call in:
- *   start, once the container's veth is on `bridge` with address ip:
- *       ct_ports_publish(e, c, bridge, ip, &err), then ct_save(c); on error
- *       the start fails (docker: "failed to set up container networking: "
- *       before this message, status 500)
- *   exit, stop, kill, a failed start, rm: ct_ports_unpublish(e, c), then
- *       ct_save(c) (idempotent; nothing to do for a container without)
- *   pierd start, for each container found running: ct_ports_restore(e, c,
- *       bridge, ip, &err); for one found dead: ct_ports_unpublish; then
- *       once: ct_ports_restore_done(e, &err) (replaces a stale table in
- *       one transaction; a warning, not a failed start, when nft fails)
- *   optionally, before any of these: ct_ports_init(e, "pier-ports-NAME")
- *       to name the table (default: pier-ports-<hash of the exec root>)
- * The bridge code sets hairpin_mode on each container's bridge port (as
- * docker does without its proxy): with br_netfilter loaded, a container
- * reaching its own published port is bridged back out of that port. */
+ * endpoints.c calls in: ct_ports_publish at a start once the first
+ * endpoint is up (its bridge port in hairpin mode, so that, with
+ * br_netfilter loaded, a container reaching its own published port is
+ * bridged back out of that port), ct_ports_unpublish at every stop, exit
+ * or failed start; engine_open ct_ports_restore for each container still
+ * running, then ct_ports_restore_done once (a stale table replaced in one
+ * transaction).  The table is the networks' table's name with "_ports",
+ * unless ct_ports_init named it. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +21,7 @@
 #include "../lib/cleanup.h"
 #include "../lib/json.h"
 #include "../lib/log.h"
+#include "../network/network.h"
 #include "../network/ports.h"
 #include "internal.h"
 
@@ -37,16 +30,14 @@ int ct_ports_check(json_t *host, pier_err_t *err)
     return ports_check(host, err);
 }
 
-/* The daemon's table: named after its exec root unless ct_ports_init
- * named it, so that two pierds side by side keep to their own. */
+/* The daemon's table: its networks' table's name with "_ports" (named
+ * after its bridge, or its exec root), unless ct_ports_init named it, so
+ * that two pierds side by side keep to their own. */
 static int table(struct engine *e, struct ports_table **out, pier_err_t *err)
 {
     if (e->ports == NULL) {
-        char name[32];
-        uint32_t h = 2166136261u; /* FNV-1a */
-        for (const char *p = e->exec_root; *p; p++)
-            h = (h ^ (unsigned char)*p) * 16777619u;
-        snprintf(name, sizeof name, "pier-ports-%08x", h);
+        char name[sizeof e->net->table + 8];
+        snprintf(name, sizeof name, "%s_ports", e->net->table);
         if (ct_ports_init(e, name, err) < 0)
             return -1;
     }

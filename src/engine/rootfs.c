@@ -184,14 +184,11 @@ static int write_file(const char *dir, const char *name, const char *text, pier_
     return pier_write_file_atomic_at(dfd, name, text, strlen(text), 0644, 0, err);
 }
 
-/* Whether the container's resolver is pierd's DNS server (docker's
- * 127.0.0.11 on user-defined networks).
- * NETWORK GLUE: true for a container on a user-defined network
- * (ep_user_network(c)) once the DNS server answers there. */
+/* Whether the container's resolver is pierd's DNS server: docker's
+ * 127.0.0.11, on user-defined networks. */
 static bool resolv_embedded(const struct container *c)
 {
-    (void)c;
-    return false;
+    return ep_user_network(c);
 }
 
 static bool line_is(const char *line, const char *key)

@@ -48,6 +48,7 @@ net_cleanup() {
     done
     ip link del "$BR" 2>/dev/null
     nft delete table ip "$(net_table)" 2>/dev/null
+    nft delete table ip "$(net_table)_ports" 2>/dev/null
     [ -n "${NET_FWD:-}" ] && echo "$NET_FWD" >/proc/sys/net/ipv4/ip_forward
     true
 }
