@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -97,6 +99,21 @@ static void set_names(const struct rt_spec *spec, int sync, pier_err_t *err)
     }
 }
 
+/* A network namespace the runtime made has its loopback up, as runc and
+ * crun leave it: programs that talk to localhost work with no network. */
+static void loopback_up(const struct rt_spec *spec, int sync, pier_err_t *err)
+{
+    if (!rt_spec_new_ns(spec, RT_NS_NET))
+        return;
+    cleanup_close int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct ifreq ifr = {.ifr_name = "lo"};
+    if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) < 0 ||
+        (ifr.ifr_flags |= IFF_UP, ioctl(fd, SIOCSIFFLAGS, &ifr)) < 0) {
+        pier_error(err, errno, "bring up the loopback device");
+        rt_init_fail(sync, err);
+    }
+}
+
 /* A session keyring of the container's own, so that keys do not leak
  * between containers (runc's --no-new-keyring turns it off). */
 static void join_keyring(const char *id)
@@ -176,6 +193,7 @@ void rt_init_main(struct rt_create_ctx *c)
         rt_init_fail(sync, &err);
     }
     set_names(spec, sync, &err);
+    loopback_up(spec, sync, &err);
     if (!c->o->no_new_keyring)
         join_keyring(c->o->id);
     umask(0);

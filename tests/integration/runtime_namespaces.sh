@@ -23,12 +23,15 @@ test_pid_namespace() {
 }
 
 test_network_namespace() {
-    make_bundle "$T/b" sh -c 'ls /sys/class/net | tr "\n" " "; echo; tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " "; readlink /proc/self/ns/net; ip -o link show lo | grep -c "state UNKNOWN\|LOOPBACK"'
+    make_bundle "$T/b" sh -c 'ls /sys/class/net | tr "\n" " "; echo; tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " "; readlink /proc/self/ns/net; cat /sys/class/net/lo/operstate /sys/class/net/lo/flags'
     local out
     out=$(run_out "$T/b")
     expect_eq "$(echo "$out" | sed -n 1p)" "lo " "interfaces in /sys/class/net"
     expect_eq "$(echo "$out" | sed -n 2p)" lo "interfaces in /proc/net/dev"
     [ "$(echo "$out" | sed -n 3p)" != "$(ns_of $$ net)" ] || fail "the container is in the host's network namespace"
+    # up, as runc and crun leave it (IFF_UP is bit 0 of the flags)
+    expect_eq "$(echo "$out" | sed -n 4p)" unknown "lo's operstate"
+    expect_eq "$(($(echo "$out" | sed -n 5p) & 1))" 1 "lo's IFF_UP"
 }
 
 test_ipc_namespace() {
