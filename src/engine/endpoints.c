@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include "../lib/cleanup.h"
-#include "../lib/file.h"
 #include "../lib/json.h"
 #include "../lib/log.h"
 #include "../network/netns.h"
@@ -266,10 +265,7 @@ static int publish(struct engine *e, struct container *c, pier_err_t *err)
     json_t *ep = publishes(c) ? ports_ep(e, c, &n, &ip) : NULL;
     if (ep == NULL)
         return 0;
-    char knob[96];
-    snprintf(knob, sizeof knob, "/sys/class/net/%s/brport/hairpin_mode",
-             json_string_value(json_object_get(ep, EP_VETH)));
-    if (pier_write_string_at(AT_FDCWD, knob, "1", err) < 0 ||
+    if (nl_hairpin(&e->net->nl, json_string_value(json_object_get(ep, EP_VETH)), err) < 0 ||
         ct_ports_publish(e, c, n->bridge, ip, err) < 0)
         return pier_error_wrap(err, "failed to set up container networking");
     return 0;

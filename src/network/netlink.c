@@ -136,6 +136,24 @@ int nl_link_up(struct nl *n, int ifindex, pier_err_t *err)
     return 0;
 }
 
+int nl_hairpin(struct nl *n, const char *name, pier_err_t *err)
+{
+    int ifindex = nl_ifindex(n, name, err);
+    if (ifindex <= 0)
+        return ifindex < 0 ? -1 : pier_fail(err, ENODEV, "no link %s", name);
+    char buf[MNL_SOCKET_BUFFER_SIZE];
+    struct nlmsghdr *h = msg(buf, RTM_SETLINK, 0);
+    struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(h, sizeof *ifi);
+    ifi->ifi_family = AF_BRIDGE;
+    ifi->ifi_index = ifindex;
+    struct nlattr *info = mnl_attr_nest_start(h, IFLA_PROTINFO);
+    mnl_attr_put_u8(h, IFLA_BRPORT_MODE, 1);
+    mnl_attr_nest_end(h, info);
+    if (talk(n, h, NULL, NULL) < 0)
+        return pier_error(err, errno, "hairpin mode on bridge port %s", name);
+    return 0;
+}
+
 int nl_addr_add(struct nl *n, int ifindex, uint32_t addr, int prefix, pier_err_t *err)
 {
     char buf[MNL_SOCKET_BUFFER_SIZE];

@@ -21,6 +21,10 @@ int nl_ifindex(struct nl *n, const char *name, pier_err_t *err);
 int nl_bridge_add(struct nl *n, const char *name, pier_err_t *err);
 int nl_link_del(struct nl *n, const char *name, pier_err_t *err);
 int nl_link_up(struct nl *n, int ifindex, pier_err_t *err);
+/* The bridge port `name` in hairpin mode: a frame may leave by the port it
+ * came in by (through netlink: /sys/class/net is the netns of whoever
+ * mounted /sys, not necessarily ours). */
+int nl_hairpin(struct nl *n, const char *name, pier_err_t *err);
 /* addr/prefix on ifindex; one present already is no error. */
 int nl_addr_add(struct nl *n, int ifindex, uint32_t addr, int prefix, pier_err_t *err);
 int nl_route_default(struct nl *n, uint32_t gw, pier_err_t *err);

@@ -73,8 +73,13 @@ test_published_ports_from_the_host() {
     web any -p 80
     out=$(docker port any 80/tcp)
     expect_contains "$out" "0.0.0.0:"
-    expect_eq "$(fetch "${out##*:}")" "hello from $(docker inspect -f '{{.Id}}' any | cut -c1-12)" \
-        "the port pierd chose"
+    local anyid
+    anyid=$(docker inspect -f '{{.Id}}' any | cut -c1-12)
+    expect_eq "$(fetch "${out##*:}")" "hello from $anyid" "the port pierd chose"
+    # the container reaches its own published port (its bridge port in hairpin mode)
+    expect_contains "$(ip -d link show master "$BR")" "hairpin on"
+    expect_eq "$(docker exec any wget -q -O - "http://$NET_PFX.1:${out##*:}/")" "hello from $anyid" \
+        "its own published port, from inside"
     # the port a running container holds is refused to another
     expect_fail "port is already allocated" docker run -d --name clash -p "127.0.0.1:$port:80" busybox true
     docker rm -f clash >/dev/null 2>&1 || true
