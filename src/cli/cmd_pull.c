@@ -15,21 +15,8 @@ static int run_pull(struct cli *cli, const char *path, struct flagset *fs)
     const char *image = fs->args[0];
     bool quiet = flag_bool(fs, "quiet"), all = flag_bool(fs, "all-tags");
     struct ref r;
-    char msg[256];
-    if (ref_parse(image, &r, msg, sizeof msg) < 0) {
-        pier_error(&err, 0, "%s", msg);
+    if (transfer_ref(image, all, quiet, &r, &err) < 0)
         return cli_fail(&err);
-    }
-    if (all && (r.tag[0] || r.digest[0])) {
-        pier_error(&err, 0, "tag can't be used with --all-tags/-a");
-        return cli_fail(&err);
-    }
-    if (!all && r.tag[0] == '\0' && r.digest[0] == '\0') {
-        ref_default_tag(&r);
-        if (!quiet)
-            printf("Using default tag: %s\n", r.tag);
-        fflush(stdout);
-    }
     if (pull_image_to(cli, image, flag_str(fs, "platform"), stdout, quiet, all, &err) < 0)
         return cli_fail(&err);
     /* reference.String(): the normalized name, its tag or its digest */

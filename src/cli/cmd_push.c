@@ -16,22 +16,8 @@ static int run_push(struct cli *cli, const char *path, struct flagset *fs)
     const char *image = fs->args[0];
     bool quiet = flag_bool(fs, "quiet"), all = flag_bool(fs, "all-tags");
     struct ref r;
-    char msg[256];
-    if (ref_parse(image, &r, msg, sizeof msg) < 0) {
-        pier_error(&err, 0, "%s", msg);
+    if (transfer_ref(image, all, quiet, &r, &err) < 0)
         return cli_fail(&err);
-    }
-    bool name_only = r.tag[0] == '\0' && r.digest[0] == '\0';
-    if (all && !name_only) {
-        pier_error(&err, 0, "tag can't be used with --all-tags/-a");
-        return cli_fail(&err);
-    }
-    if (!all && name_only) {
-        ref_default_tag(&r);
-        if (!quiet)
-            printf("Using default tag: %s\n", r.tag);
-        fflush(stdout);
-    }
     cleanup_buf struct buf q = BUF_INIT;
     buf_printf(&q, "/images/%s/push", r.name);
     if (r.tag[0])

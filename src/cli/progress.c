@@ -115,3 +115,20 @@ int pull_image(struct cli *cli, const char *image, const char *platform, bool qu
 {
     return pull_image_to(cli, image, platform, stderr, quiet, false, err);
 }
+
+int transfer_ref(const char *image, bool all, bool quiet, struct ref *r, pier_err_t *err)
+{
+    char msg[256];
+    if (ref_parse(image, r, msg, sizeof msg) < 0)
+        return pier_error(err, 0, "%s", msg);
+    bool name_only = r->tag[0] == '\0' && r->digest[0] == '\0';
+    if (all && !name_only)
+        return pier_error(err, 0, "tag can't be used with --all-tags/-a");
+    if (!all && name_only) {
+        ref_default_tag(r);
+        if (!quiet)
+            printf("Using default tag: %s\n", r->tag);
+        fflush(stdout);
+    }
+    return 0;
+}

@@ -18,4 +18,10 @@ int pull_image_to(struct cli *cli, const char *image, const char *platform, FILE
 int pull_image(struct cli *cli, const char *image, const char *platform, bool quiet,
                pier_err_t *err);
 
+struct ref;
+/* The NAME[:TAG] of pull or push, as docker's CLI reads it: with -a
+ * (all) it may name no tag or digest; without, a bare name gets "latest",
+ * said on stdout ("Using default tag: latest") unless quiet. */
+int transfer_ref(const char *image, bool all, bool quiet, struct ref *r, pier_err_t *err);
+
 #endif
