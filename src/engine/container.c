@@ -690,3 +690,11 @@ bool engine_image_user(struct engine *e, const char *image_id, char container_id
     }
     return found;
 }
+
+struct container *ct_by_id(struct engine *e, const char *id)
+{
+    for (struct container *c = e->containers; c; c = c->next)
+        if (strcmp(c->id, id) == 0)
+            return c;
+    return NULL;
+}

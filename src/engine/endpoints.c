@@ -434,11 +434,8 @@ bool ep_internal_only(const struct container *c)
 
 static bool keep_ns(void *data, const char *cid)
 {
-    struct engine *e = data;
-    for (struct container *c = e->containers; c; c = c->next)
-        if (strcmp(c->id, cid) == 0)
-            return container_running(c) && c->netns;
-    return false;
+    struct container *c = ct_by_id(data, cid);
+    return c && container_running(c) && c->netns;
 }
 
 static bool keep_veth(void *data, const char *veth)

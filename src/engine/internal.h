@@ -94,6 +94,8 @@ int ct_save(struct container *c, pier_err_t *err);
 int ct_save_durable(struct container *c, pier_err_t *err); /* at create and rename */
 int ct_load_all(struct engine *e, pier_err_t *err);
 void ct_free(struct container *c);
+/* The container of exactly this 64-hex id, or NULL. */
+struct container *ct_by_id(struct engine *e, const char *id);
 void ct_unlink(struct engine *e, struct container *c);
 const char *ct_state_name(enum cstate s);
 char *ct_status_text(const struct container *c); /* "Up 5 seconds", ... */

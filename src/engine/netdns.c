@@ -16,14 +16,6 @@
 #include "../network/dns.h"
 #include "internal.h"
 
-static struct container *by_id(struct engine *e, const char *id)
-{
-    for (struct container *c = e->containers; c; c = c->next)
-        if (strcmp(c->id, id) == 0)
-            return c;
-    return NULL;
-}
-
 /* Whether one of the endpoint's DNSNames is name[0..len). */
 static bool named(json_t *ep, const char *name, size_t len)
 {
@@ -40,7 +32,7 @@ static bool named(json_t *ep, const char *name, size_t len)
 static size_t lookup(void *ctx, const char *cid, const char *name, struct in_addr *out, size_t max)
 {
     struct engine *e = ctx;
-    struct container *c = by_id(e, cid);
+    struct container *c = ct_by_id(e, cid);
     if (c == NULL)
         return 0;
     size_t found = 0, len = strlen(name);
@@ -73,7 +65,7 @@ static size_t lookup(void *ctx, const char *cid, const char *name, struct in_add
 static int reverse(void *ctx, const char *cid, struct in_addr addr, char *name, size_t n)
 {
     struct engine *e = ctx;
-    struct container *c = by_id(e, cid);
+    struct container *c = ct_by_id(e, cid);
     char ip[INET_ADDRSTRLEN];
     if (c == NULL || inet_ntop(AF_INET, &addr, ip, sizeof ip) == NULL)
         return -1;
