@@ -50,27 +50,43 @@ char *nft_ruleset(const char *table, const struct nft_bridge *b, size_t n)
     return buf_steal(&t);
 }
 
+/* One libnftables context for the process: making one reads
+ * /etc/iproute2 and opens netlink sockets, milliseconds that pierd's
+ * start paid once per table.  Only pierd's loop runs nft. */
+static struct nft_ctx *shared_ctx(pier_err_t *err)
+{
+    static struct nft_ctx *ctx;
+    if (ctx == NULL) {
+        ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+        if (ctx == NULL) {
+            pier_error(err, ENOMEM, "nftables context");
+            return NULL;
+        }
+        nft_ctx_buffer_output(ctx);
+        nft_ctx_buffer_error(ctx);
+    }
+    return ctx;
+}
+
+int nft_run(const char *table, const char *script, pier_err_t *err)
+{
+    struct nft_ctx *ctx = shared_ctx(err);
+    if (ctx == NULL)
+        return -1;
+    if (nft_run_cmd_from_buffer(ctx, script) == 0)
+        return 0;
+    /* the first line says what went wrong; the rest quotes the script */
+    const char *why = nft_ctx_get_error_buffer(ctx);
+    why = why && *why ? why : "failed";
+    return pier_fail(err, EIO, "nftables table %s: %.*s", table, (int)strcspn(why, "\n"), why);
+}
+
 int nft_apply(const char *table, const struct nft_bridge *b, size_t n, pier_err_t *err)
 {
     char *text = nft_ruleset(table, b, n);
     if (text == NULL)
         return pier_error(err, ENOMEM, "nftables rules");
-    struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
-    if (ctx == NULL) {
-        free(text);
-        return pier_error(err, ENOMEM, "nftables context");
-    }
-    nft_ctx_buffer_output(ctx);
-    nft_ctx_buffer_error(ctx);
-    int r = 0;
-    if (nft_run_cmd_from_buffer(ctx, text) != 0) {
-        const char *why = nft_ctx_get_error_buffer(ctx);
-        size_t len = why ? strlen(why) : 0;
-        while (len > 0 && why[len - 1] == '\n')
-            len--;
-        r = pier_fail(err, EIO, "nftables table %s: %.*s", table, (int)len, why ? why : "");
-    }
-    nft_ctx_free(ctx);
+    int r = nft_run(table, text, err);
     free(text);
     return r;
 }

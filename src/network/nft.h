@@ -20,5 +20,8 @@ char *nft_ruleset(const char *table, const struct nft_bridge *b, size_t n);
 /* Replace the table with the rules for these bridges, in one transaction;
  * none: the table is deleted. */
 int nft_apply(const char *table, const struct nft_bridge *b, size_t n, pier_err_t *err);
+/* Run an nft script (one transaction) about table, through the process's
+ * one libnftables context. */
+int nft_run(const char *table, const char *script, pier_err_t *err);
 
 #endif

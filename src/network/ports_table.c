@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
-#include <nftables/libnftables.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +11,7 @@
 #include <unistd.h>
 
 #include "../lib/cleanup.h"
+#include "nft.h"
 #include "ports.h"
 
 struct ports_entry {
@@ -25,7 +25,6 @@ struct ports_entry {
 
 struct ports_table {
     char name[65];
-    struct nft_ctx *nft;
     bool synced; /* the kernel's table is what entries say */
     bool exists; /* it is in the kernel */
     struct ports_entry *entries;
@@ -78,8 +77,6 @@ void ports_table_free(struct ports_table *t)
     if (t == NULL)
         return;
     entries_free(t->entries);
-    if (t->nft)
-        nft_ctx_free(t->nft);
     free(t);
 }
 
@@ -192,26 +189,6 @@ void ports_script_sync(const struct ports_table *t, struct buf *out)
 
 /* ---- running nft ---- */
 
-static int nft_run(struct ports_table *t, const char *script, pier_err_t *err)
-{
-    if (t->nft == NULL) {
-        t->nft = nft_ctx_new(NFT_CTX_DEFAULT);
-        if (t->nft == NULL)
-            return pier_error(err, ENOMEM, "nft context");
-        nft_ctx_buffer_output(t->nft);
-        nft_ctx_buffer_error(t->nft);
-    }
-    if (nft_run_cmd_from_buffer(t->nft, script) != 0) {
-        const char *msg = nft_ctx_get_error_buffer(t->nft);
-        char text[512];
-        snprintf(text, sizeof text, "%s", msg && *msg ? msg : "failed");
-        /* the first line says what went wrong; the rest quotes the script */
-        text[strcspn(text, "\n")] = '\0';
-        return pier_fail(err, EIO, "nft table %s: %s", t->name, text);
-    }
-    return 0;
-}
-
 int ports_sync(struct ports_table *t, pier_err_t *err)
 {
     cleanup_buf struct buf s = BUF_INIT;
@@ -219,7 +196,7 @@ int ports_sync(struct ports_table *t, pier_err_t *err)
     if (s.failed)
         return pier_error(err, ENOMEM, "nft script");
     t->synced = false;
-    if (nft_run(t, s.data, err) < 0)
+    if (nft_run(t->name, s.data, err) < 0)
         return -1;
     t->synced = true;
     t->exists = t->entries != NULL;
@@ -440,7 +417,7 @@ static int add_entries(struct ports_table *t, const char *id, const char *bridge
     if (to_kernel && t->synced && t->exists) {
         cleanup_buf struct buf s = BUF_INIT;
         elements(t, "add", head, NULL, NULL, &s);
-        if (s.failed || nft_run(t, s.data, err) < 0) {
+        if (s.failed || nft_run(t->name, s.data, err) < 0) {
             entries_free(head);
             return s.failed ? pier_error(err, ENOMEM, "nft script") : -1;
         }
@@ -510,7 +487,7 @@ int ports_unpublish(struct ports_table *t, const char *container_id, pier_err_t 
         pier_err_t e2 = NULL;
         /* an element missing (someone flushed the table) fails the
          * transaction: the table is written whole then */
-        if (s.failed || nft_run(t, s.data, &e2) < 0)
+        if (s.failed || nft_run(t->name, s.data, &e2) < 0)
             rc = ports_sync(t, err);
         pier_error_free(&e2);
     }
