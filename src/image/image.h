@@ -140,6 +140,19 @@ struct img_layer_info {
 int img_layer_add(struct img_store *s, const char *parent_chain, int fd, const char *expect_digest,
                   struct img_layer_info *info, pier_err_t *err);
 
+/* The same in two steps, for a reader that learns a layer's parent only
+ * after its bytes (a docker archive names its layers' order in a
+ * manifest.json that comes last): unpack into a temporary of the store,
+ * whose info has every field but chain_id; then commit it on its parent,
+ * or drop it.  Commit and drop always free t. */
+struct img_layer_tmp;
+int img_layer_unpack(struct img_store *s, int fd, const char *expect_digest,
+                     struct img_layer_tmp **t, pier_err_t *err);
+const struct img_layer_info *img_layer_tmp_info(const struct img_layer_tmp *t);
+int img_layer_commit(struct img_store *s, struct img_layer_tmp *t, const char *parent_chain,
+                     struct img_layer_info *info, pier_err_t *err);
+void img_layer_drop(struct img_store *s, struct img_layer_tmp *t);
+
 /* An image from its config blob, these exact bytes (their sha256 is the
  * id); every layer of its rootfs.diff_ids must be stored already.  repo_tag
  * may be NULL.  Creating an image that exists only tags it. */

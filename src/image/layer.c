@@ -84,49 +84,74 @@ static int write_meta(int dirfd, const struct img_layer_info *info, const char *
     return pier_json_write_atomic_at(dirfd, LAYER_META, j, 0, err);
 }
 
-/* Rename the unpacked layer and its blob into place, under the lock. */
-static int commit(struct img_store *s, const char *tmpdir, const char *tmpblob,
-                  const struct img_layer_info *info, pier_err_t *err)
+struct img_layer_tmp {
+    char dir[32];  /* layers/.tmp-<random> */
+    char blob[32]; /* blobs/sha256/.tmp-<random> */
+    struct img_layer_info info;
+};
+
+const struct img_layer_info *img_layer_tmp_info(const struct img_layer_tmp *t)
 {
+    return &t->info;
+}
+
+void img_layer_drop(struct img_store *s, struct img_layer_tmp *t)
+{
+    if (t == NULL)
+        return;
+    pier_err_t e = NULL;
+    if (t->dir[0] != '\0')
+        pier_rm_rf_at(s->layerfd, t->dir, &e);
+    pier_error_free(&e);
+    if (t->blob[0] != '\0')
+        unlinkat(s->blobfd, t->blob, 0);
+    free(t);
+}
+
+/* Rename the unpacked layer and its blob into place, under the lock. */
+static int rename_in(struct img_store *s, struct img_layer_tmp *t, pier_err_t *err)
+{
+    const struct img_layer_info *info = &t->info;
     pthread_mutex_lock(&s->lock);
     int ret = 0;
-    if (renameat(s->layerfd, tmpdir, s->layerfd, info->chain_id + 7) < 0) {
+    if (renameat(s->layerfd, t->dir, s->layerfd, info->chain_id + 7) < 0) {
         /* Already stored: the same layer, from another image or another
          * import running at once. */
         if (errno != EEXIST && errno != ENOTEMPTY)
             ret = pier_error(err, errno, "store layer %s", info->chain_id);
-        else
-            ret = pier_rm_rf_at(s->layerfd, tmpdir, err);
+    } else {
+        t->dir[0] = '\0';
     }
     struct stat st;
-    if (ret == 0 && fstatat(s->blobfd, info->diff_id + 7, &st, 0) == 0)
-        unlinkat(s->blobfd, tmpblob, 0);
-    else if (ret == 0 && renameat(s->blobfd, tmpblob, s->blobfd, info->diff_id + 7) < 0)
-        ret = pier_error(err, errno, "store blob %s", info->diff_id);
+    if (ret == 0 && fstatat(s->blobfd, info->diff_id + 7, &st, 0) < 0) {
+        if (renameat(s->blobfd, t->blob, s->blobfd, info->diff_id + 7) < 0)
+            ret = pier_error(err, errno, "store blob %s", info->diff_id);
+        else
+            t->blob[0] = '\0';
+    }
     if (ret == 0 && (fsync(s->layerfd) < 0 || fsync(s->blobfd) < 0))
         ret = pier_error(err, errno, "sync the layer store");
     pthread_mutex_unlock(&s->lock);
     return ret;
 }
 
-static int unpack_into(struct img_store *s, int fd, const char *tmpdir, const char *tmpblob,
-                       const char *parent, const char *expect_digest, struct img_layer_info *info,
-                       pier_err_t *err)
+static int unpack_into(struct img_store *s, int fd, struct img_layer_tmp *t,
+                       const char *expect_digest, pier_err_t *err)
 {
-    if (mkdirat(s->layerfd, tmpdir, 0700) < 0)
-        return pier_error(err, errno, "mkdir `%s`", tmpdir);
+    if (mkdirat(s->layerfd, t->dir, 0700) < 0)
+        return pier_error(err, errno, "mkdir `%s`", t->dir);
     cleanup_close int dirfd =
-        openat(s->layerfd, tmpdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        openat(s->layerfd, t->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (dirfd < 0 || mkdirat(dirfd, "diff", 0755) < 0)
-        return pier_error(err, errno, "mkdir `%s/diff`", tmpdir);
+        return pier_error(err, errno, "mkdir `%s/diff`", t->dir);
     cleanup_close int rootfd =
         openat(dirfd, "diff", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (rootfd < 0)
-        return pier_error(err, errno, "open `%s/diff`", tmpdir);
+        return pier_error(err, errno, "open `%s/diff`", t->dir);
     cleanup_close int blob =
-        openat(s->blobfd, tmpblob, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        openat(s->blobfd, t->blob, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (blob < 0)
-        return pier_error(err, errno, "create `%s`", tmpblob);
+        return pier_error(err, errno, "create `%s`", t->blob);
 
     struct img_unpack_opts opts = {.blob_fd = blob};
     struct img_unpack_result res;
@@ -135,17 +160,57 @@ static int unpack_into(struct img_store *s, int fd, const char *tmpdir, const ch
     if (expect_digest != NULL && strcmp(expect_digest, res.digest) != 0)
         return pier_error(err, 0, "the layer's digest is %s, not %s as expected", res.digest,
                           expect_digest);
-    memcpy(info->diff_id, res.diff_id, sizeof info->diff_id);
-    memcpy(info->digest, res.digest, sizeof info->digest);
-    info->size = res.size;
-    if (img_chain_id(parent, info->diff_id, info->chain_id, err) < 0 ||
-        write_meta(dirfd, info, parent, err) < 0)
+    memcpy(t->info.diff_id, res.diff_id, sizeof t->info.diff_id);
+    memcpy(t->info.digest, res.digest, sizeof t->info.digest);
+    t->info.size = res.size;
+    return 0;
+}
+
+int img_layer_unpack(struct img_store *s, int fd, const char *expect_digest,
+                     struct img_layer_tmp **out, pier_err_t *err)
+{
+    *out = NULL;
+    struct img_layer_tmp *t = calloc(1, sizeof *t);
+    if (t == NULL)
+        return pier_error(err, ENOMEM, "unpack a layer");
+    if (img_tmp_name(t->dir, err) < 0 || img_tmp_name(t->blob, err) < 0) {
+        free(t);
         return -1;
+    }
+    if (unpack_into(s, fd, t, expect_digest, err) < 0) {
+        img_layer_drop(s, t);
+        return -1;
+    }
+    *out = t;
+    return 0;
+}
+
+int img_layer_commit(struct img_store *s, struct img_layer_tmp *t, const char *parent,
+                     struct img_layer_info *info, pier_err_t *err)
+{
+    if (parent != NULL && parent[0] == '\0')
+        parent = NULL;
+    int ret = 0;
+    cleanup_close int dirfd = -1;
+    if (parent != NULL && (!is_digest(parent) || !img_layer_exists(s, parent)))
+        ret = pier_error(err, 0, "parent layer %s is not in the store", parent);
+    else if (img_chain_id(parent, t->info.diff_id, t->info.chain_id, err) < 0)
+        ret = -1;
+    else if ((dirfd = openat(s->layerfd, t->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) <
+             0)
+        ret = pier_error(err, errno, "open `%s`", t->dir);
+    else if (write_meta(dirfd, &t->info, parent, err) < 0)
+        ret = -1;
     /* One syncfs for the thousands of files of a layer and its blob, before
      * the renames make them visible. */
-    if (syncfs(dirfd) < 0)
-        return pier_error(err, errno, "sync the layer");
-    return 0;
+    else if (syncfs(dirfd) < 0)
+        ret = pier_error(err, errno, "sync the layer");
+    else
+        ret = rename_in(s, t, err);
+    if (ret == 0 && info != NULL)
+        *info = t->info;
+    img_layer_drop(s, t);
+    return ret < 0 ? pier_error_wrap(err, "add layer") : 0;
 }
 
 int img_layer_add(struct img_store *s, const char *parent_chain, int fd, const char *expect_digest,
@@ -156,16 +221,8 @@ int img_layer_add(struct img_store *s, const char *parent_chain, int fd, const c
         parent_chain = NULL;
     if (parent_chain != NULL && (!is_digest(parent_chain) || !img_layer_exists(s, parent_chain)))
         return pier_error(err, 0, "add layer: parent layer %s is not in the store", parent_chain);
-    char tmpdir[32], tmpblob[32];
-    if (img_tmp_name(tmpdir, err) < 0 || img_tmp_name(tmpblob, err) < 0)
-        return -1;
-    if (unpack_into(s, fd, tmpdir, tmpblob, parent_chain, expect_digest, info, err) < 0 ||
-        commit(s, tmpdir, tmpblob, info, err) < 0) {
-        pier_err_t e = NULL;
-        pier_rm_rf_at(s->layerfd, tmpdir, &e);
-        pier_error_free(&e);
-        unlinkat(s->blobfd, tmpblob, 0);
+    struct img_layer_tmp *t;
+    if (img_layer_unpack(s, fd, expect_digest, &t, err) < 0)
         return pier_error_wrap(err, "add layer");
-    }
-    return 0;
+    return img_layer_commit(s, t, parent_chain, info, err);
 }
