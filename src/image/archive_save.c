@@ -41,7 +41,7 @@ struct save_image {
 
 struct save_layer {
     char diff[IMG_DIGEST_SIZE];
-    int fd;
+    struct img_tar_reader *tar;
     int64_t size, mtime;
 };
 
@@ -63,8 +63,7 @@ void img_save_free(struct img_save *sv)
         free(sv->img[i].config);
     }
     for (size_t i = 0; i < sv->nlayers; i++)
-        if (sv->layers[i].fd >= 0)
-            close(sv->layers[i].fd);
+        img_tar_close(sv->layers[i].tar);
     free(sv->img);
     free(sv->layers);
     free(sv);
@@ -207,15 +206,10 @@ static int open_layer(struct img_store *s, struct img_save *sv, const char *diff
         return pier_error(err, ENOMEM, "save");
     sv->layers = v;
     struct save_layer *l = &v[sv->nlayers];
-    *l = (struct save_layer){.fd = -1, .mtime = mtime};
+    *l = (struct save_layer){.mtime = mtime};
     snprintf(l->diff, sizeof l->diff, "%s", diff);
-    l->fd = openat(s->blobfd, diff + 7, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     sv->nlayers++;
-    struct stat st;
-    if (l->fd < 0 || fstat(l->fd, &st) < 0)
-        return pier_error(err, errno, "the layer %s has no blob in the store", diff);
-    l->size = st.st_size;
-    return 0;
+    return img_tar_open(s, diff, &l->tar, &l->size, err);
 }
 
 int img_save_open(struct img_store *s, const char *const *names, const struct reg_platform *want,
@@ -336,18 +330,14 @@ static int put_layer(struct archive *a, struct sink *k, struct save_layer *l, pi
     cleanup_free char *buf = malloc(COPY_BLOCK);
     if (buf == NULL)
         return pier_error(err, ENOMEM, "save");
-    int64_t left = l->size, off = 0;
+    int64_t left = l->size;
     while (left > 0) {
-        ssize_t n = pread(l->fd, buf, left < COPY_BLOCK ? (size_t)left : COPY_BLOCK, off);
-        if (n < 0 && errno == EINTR)
-            continue;
+        ssize_t n = img_tar_read(l->tar, buf, left < COPY_BLOCK ? (size_t)left : COPY_BLOCK, err);
         if (n <= 0)
-            return pier_error(err, n < 0 ? errno : 0, "read the blob of layer %s%s", l->diff,
-                              n == 0 ? ": it shrank" : "");
+            return pier_error_wrap(err, "layer %s%s", l->diff, n == 0 ? ": its tar shrank" : "");
         if (archive_write_data(a, buf, (size_t)n) != n)
             return fail(a, k, name, err);
         left -= n;
-        off += n;
     }
     return 0;
 }

@@ -179,6 +179,13 @@ int img_layers_prune(struct img_store *s, json_t *deleted, int64_t *reclaimed, p
 /* Remove a layer directory and its blob; a missing one is no error. */
 int img_layer_delete(struct img_store *s, const char *chain_id, const char *diff_id, bool drop_blob,
                      pier_err_t *err);
+/* A stored layer's uncompressed tar by its diff id (layer_read.c), and its
+ * size: read whole, in order; reads are short only at its end (0). */
+struct img_tar_reader;
+int img_tar_open(struct img_store *s, const char *diff_id, struct img_tar_reader **r, int64_t *size,
+                 pier_err_t *err);
+ssize_t img_tar_read(struct img_tar_reader *r, void *buf, size_t len, pier_err_t *err);
+void img_tar_close(struct img_tar_reader *r);
 /* The path of a layer's diff directory. */
 int img_layer_diff_path(struct img_store *s, const char *chain_id, char **out, pier_err_t *err);
 

@@ -76,25 +76,9 @@ static void run_batch(struct batch *t, struct libdeflate_compressor **z, size_t 
         pthread_join(th[i], NULL);
 }
 
-/* Read up to len bytes at off; short only at the end of the file. */
-static ssize_t read_at(int fd, unsigned char *p, size_t len, off_t off)
-{
-    size_t got = 0;
-    while (got < len) {
-        ssize_t n = pread(fd, p + got, len - got, off + (off_t)got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -1;
-        if (n == 0)
-            break;
-        got += (size_t)n;
-    }
-    return (ssize_t)got;
-}
-
 struct gz {
-    int in, out;
+    struct img_tar_reader *in;
+    int out;
     size_t nthreads, per_batch;
     unsigned char *in_buf;
     struct block *blocks;
@@ -105,13 +89,13 @@ struct gz {
 static int gz_stream(struct gz *g, const char *diff_id, struct reg_desc *d,
                      const atomic_bool *cancel, pier_err_t *err)
 {
-    off_t off = 0;
+    int64_t off = 0;
     for (;;) {
         if (cancel && atomic_load(cancel))
             return pier_fail(err, ECANCELED, "the push was cancelled");
-        ssize_t n = read_at(g->in, g->in_buf, g->per_batch * BLOCK, off);
+        ssize_t n = img_tar_read(g->in, g->in_buf, g->per_batch * BLOCK, err);
         if (n < 0)
-            return pier_error(err, errno, "layer %s: read its tar", diff_id);
+            return pier_error_wrap(err, "layer %s", diff_id);
         /* an empty tar is one empty member: still a gzip file */
         if (n == 0 && off > 0)
             return 0;
@@ -146,9 +130,9 @@ int push_compress(struct img_store *s, const char *diff_id, int *fd_out, struct 
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     struct gz g = {.nthreads = cpus < 1 ? 1 : cpus > MAX_THREADS ? MAX_THREADS : (size_t)cpus};
     g.per_batch = 2 * g.nthreads;
-    g.in = openat(s->blobfd, diff_id + 7, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (g.in < 0)
-        return pier_error(err, errno, "layer %s: its tar", diff_id);
+    int64_t tar_size;
+    if (img_tar_open(s, diff_id, &g.in, &tar_size, err) < 0)
+        return -1;
     g.out = img_tmp_file(s, "upload", err);
     g.in_buf = malloc(g.per_batch * BLOCK);
     g.blocks = calloc(g.per_batch, sizeof *g.blocks);
@@ -181,7 +165,7 @@ int push_compress(struct img_store *s, const char *diff_id, int *fd_out, struct 
     free(g.blocks);
     free(g.in_buf);
     EVP_MD_CTX_free(g.md);
-    close(g.in);
+    img_tar_close(g.in);
     if (ret < 0) {
         if (g.out >= 0)
             close(g.out);
