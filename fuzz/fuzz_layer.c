@@ -2,7 +2,9 @@
  * or compressed.  Any input must unpack or fail, never crash, leak or hang,
  * and never write outside its target: the target sits alone in a scratch
  * directory, which must hold nothing else afterwards.  Caps are small so
- * that a decompression bomb costs milliseconds. */
+ * that a decompression bomb costs milliseconds.  The tar-split built on
+ * the way, when it says it is usable, must give back exactly the tar that
+ * was unpacked (the reader checks the diff id). */
 #include <dirent.h>
 #include <fcntl.h>
 #include <stddef.h>
@@ -14,6 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../src/image/internal.h"
+#include "../src/image/tarsplit.h"
 #include "../src/image/unpack.h"
 #include "../src/lib/file.h"
 
@@ -41,6 +45,30 @@ static void scratch_remove(void)
     pier_error_free(&err);
 }
 
+static void round_trip(int split_fd, int root, const struct img_unpack_result *res)
+{
+    struct img_tar_reader *r;
+    int64_t size;
+    pier_err_t err = NULL;
+    int rootdup = fcntl(root, F_DUPFD_CLOEXEC, 3);
+    if (img_tar_open_split(split_fd, rootdup, res->diff_id, &r, &size, &err) < 0 ||
+        (uint64_t)size != res->tar_size) {
+        fprintf(stderr, "fuzz_layer: tar-split: %s\n", err ? pier_error_msg(err) : "bad size");
+        abort();
+    }
+    char buf[8192];
+    ssize_t n;
+    uint64_t total = 0;
+    while ((n = img_tar_read(r, buf, sizeof buf, &err)) > 0)
+        total += (uint64_t)n;
+    if (n < 0 || total != res->tar_size) {
+        fprintf(stderr, "fuzz_layer: tar-split gives back another tar: %s\n",
+                err ? pier_error_msg(err) : "short");
+        abort();
+    }
+    img_tar_close(r);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (scratch_fd < 0) {
@@ -57,10 +85,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int root = openat(scratch_fd, "t", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (root < 0)
         abort();
-    struct img_unpack_opts opts = {.max_bytes = 4u << 20, .max_entries = 1024, .blob_fd = -1};
-    struct img_unpack_result res;
+    int split_fd = memfd_create("tar-split", MFD_CLOEXEC);
+    struct img_tarsplit *split = NULL;
     pier_err_t err = NULL;
-    img_unpack_stream(in, root, &opts, &res, &err);
+    if (split_fd < 0 || img_tarsplit_new(split_fd, &split, &err) < 0)
+        abort();
+    struct img_unpack_opts opts = {
+        .max_bytes = 4u << 20, .max_entries = 1024, .blob_fd = -1, .split = split};
+    struct img_unpack_result res;
+    int usable = 0;
+    if (img_unpack_stream(in, root, &opts, &res, &err) == 0 &&
+        (usable = img_tarsplit_finish(split, res.tar_size, &err)) < 0)
+        abort();
+    img_tarsplit_free(split);
+    if (usable > 0)
+        round_trip(split_fd, root, &res);
+    else
+        close(split_fd);
     pier_error_free(&err);
     close(root);
     close(in);

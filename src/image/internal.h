@@ -190,6 +190,10 @@ int img_layer_delete(struct img_store *s, const char *chain_id, const char *diff
 struct img_tar_reader;
 int img_tar_open(struct img_store *s, const char *diff_id, struct img_tar_reader **r, int64_t *size,
                  pier_err_t *err);
+/* The same from a tar-split and the layer's diff directory (both fds
+ * taken), as the store keeps them. */
+int img_tar_open_split(int split_fd, int root_fd, const char *diff_id, struct img_tar_reader **r,
+                       int64_t *size, pier_err_t *err);
 ssize_t img_tar_read(struct img_tar_reader *r, void *buf, size_t len, pier_err_t *err);
 void img_tar_close(struct img_tar_reader *r);
 /* The path of a layer's diff directory. */

@@ -51,34 +51,77 @@ static bool find_chain(struct img_store *s, const char *diff_id, char chain[IMG_
     return found || img_layer_find_diff(s, diff_id, chain);
 }
 
+/* Reading a tar-split from its fds (taken). */
+static int init_split(struct img_tar_reader *r, int split, int root, pier_err_t *err)
+{
+    r->split = split;
+    r->root = root;
+    unsigned char head[16];
+    ssize_t n = pread(r->split, head, sizeof head, 0);
+    if (n != (ssize_t)sizeof head)
+        return pier_error(err, n < 0 ? errno : 0, "read the tar-split of layer %s", r->diff_id);
+    if (memcmp(head, IMG_TARSPLIT_MAGIC, 8) != 0)
+        return pier_error(err, 0, "the tar-split of layer %s is not one", r->diff_id);
+    uint64_t size = 0;
+    for (int i = 7; i >= 0; i--)
+        size = (size << 8) | head[8 + i];
+    if (size > INT64_MAX)
+        return pier_error(err, 0, "the tar-split of layer %s is damaged", r->diff_id);
+    r->size = (int64_t)size;
+    r->buf = malloc(SPLIT_BUF);
+    r->md = EVP_MD_CTX_new();
+    if (r->buf == NULL || r->md == NULL || EVP_DigestInit_ex(r->md, EVP_sha256(), NULL) != 1)
+        return pier_error(err, ENOMEM, "read layer %s", r->diff_id);
+    if (lseek(r->split, sizeof head, SEEK_SET) < 0)
+        return pier_error(err, errno, "read the tar-split of layer %s", r->diff_id);
+    return 0;
+}
+
+static struct img_tar_reader *reader_new(const char *diff_id)
+{
+    struct img_tar_reader *r = calloc(1, sizeof *r);
+    if (r == NULL)
+        return NULL;
+    r->blob = r->split = r->root = r->file = -1;
+    snprintf(r->diff_id, sizeof r->diff_id, "%s", diff_id);
+    return r;
+}
+
+int img_tar_open_split(int split_fd, int root_fd, const char *diff_id, struct img_tar_reader **out,
+                       int64_t *size, pier_err_t *err)
+{
+    *out = NULL;
+    struct img_tar_reader *r = reader_new(diff_id);
+    if (r == NULL) {
+        close(split_fd);
+        close(root_fd);
+        return pier_error(err, ENOMEM, "layer %s: its tar", diff_id);
+    }
+    if (init_split(r, split_fd, root_fd, err) < 0) {
+        img_tar_close(r);
+        return -1;
+    }
+    *size = r->size;
+    *out = r;
+    return 0;
+}
+
+/* The layer's tar-split, when it has one: 1; 0 when it has none. */
 static int open_split(struct img_store *s, struct img_tar_reader *r, const char *chain,
                       pier_err_t *err)
 {
     char path[IMG_HEX_LEN + 32];
     snprintf(path, sizeof path, "%s/" IMG_TARSPLIT_FILE, chain + 7);
-    r->split = openat(s->layerfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (r->split < 0)
+    int split = openat(s->layerfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (split < 0)
         return errno == ENOENT ? 0 : pier_error(err, errno, "open %s", path);
     snprintf(path, sizeof path, "%s/diff", chain + 7);
-    r->root = openat(s->layerfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-    unsigned char head[16];
-    if (r->root < 0 || pread(r->split, head, sizeof head, 0) != (ssize_t)sizeof head)
-        return pier_error(err, errno, "read the tar-split of layer %s", chain);
-    if (memcmp(head, IMG_TARSPLIT_MAGIC, 8) != 0)
-        return pier_error(err, 0, "the tar-split of layer %s is not one", chain);
-    uint64_t size = 0;
-    for (int i = 7; i >= 0; i--)
-        size = (size << 8) | head[8 + i];
-    if (size > INT64_MAX)
-        return pier_error(err, 0, "the tar-split of layer %s is damaged", chain);
-    r->size = (int64_t)size;
-    r->buf = malloc(SPLIT_BUF);
-    r->md = EVP_MD_CTX_new();
-    if (r->buf == NULL || r->md == NULL || EVP_DigestInit_ex(r->md, EVP_sha256(), NULL) != 1)
-        return pier_error(err, ENOMEM, "read layer %s", chain);
-    if (lseek(r->split, sizeof head, SEEK_SET) < 0)
-        return pier_error(err, errno, "read the tar-split of layer %s", chain);
-    return 1;
+    int root = openat(s->layerfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    if (root < 0) {
+        close(split);
+        return pier_error(err, errno, "open %s", path);
+    }
+    return init_split(r, split, root, err) < 0 ? -1 : 1;
 }
 
 int img_tar_open(struct img_store *s, const char *diff_id, struct img_tar_reader **out,
@@ -87,11 +130,9 @@ int img_tar_open(struct img_store *s, const char *diff_id, struct img_tar_reader
     *out = NULL;
     if (strncmp(diff_id, "sha256:", 7) != 0 || !img_is_hex64(diff_id + 7))
         return pier_error(err, EINVAL, "layer %s: not a sha256 digest", diff_id);
-    struct img_tar_reader *r = calloc(1, sizeof *r);
+    struct img_tar_reader *r = reader_new(diff_id);
     if (r == NULL)
         return pier_error(err, ENOMEM, "layer %s: its tar", diff_id);
-    r->blob = r->split = r->root = r->file = -1;
-    snprintf(r->diff_id, sizeof r->diff_id, "%s", diff_id);
     char chain[IMG_DIGEST_SIZE];
     int split = find_chain(s, diff_id, chain) ? open_split(s, r, chain, err) : 0;
     if (split < 0) {

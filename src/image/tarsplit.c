@@ -269,6 +269,8 @@ static char *field(const unsigned char *p, size_t n)
 /* pax records: "LEN KEY=VALUE\n" */
 static void parse_pax(struct img_tarsplit *ts, bool global)
 {
+    if (ts->meta.len == 0)
+        return;
     const char *p = ts->meta.data, *end = p + ts->meta.len;
     while (p < end) {
         char *sp;
