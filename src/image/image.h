@@ -3,19 +3,23 @@
  * the tags that name them.  Everything lives under one directory
  * (<data-root>/image):
  *
- *   blobs/sha256/<hex>        blobs by digest: layer tars, image configs, manifests
+ *   blobs/sha256/<hex>        blobs by digest: image configs, manifests, the
+ *                             few layer tars a tar-split cannot give back
  *   layers/<chain-hex>/diff/  a layer unpacked in overlayfs form (whiteouts as
  *                             0:0 character devices and trusted.overlay.opaque)
- *   layers/<chain-hex>/layer.json   {"chain_id","diff_id","parent","size"}
+ *   layers/<chain-hex>/layer.json   {"chain_id","diff_id","parent","size","boot_id"}
+ *   layers/<chain-hex>/tar-split    the rest of the layer's tar (tarsplit.c)
  *   images/<hex>.json         one record per image (its id is the config
  *                             blob's digest): {"id","parent","last_tag_time"}
  *   repositories.json         {"name:tag": "sha256:<image id>", ...}, keys in
  *                             familiar form ("busybox:latest"); pulled images
  *                             also get "name@sha256:<manifest digest>"
  *
- * Layer blobs are kept as the uncompressed tar, so that a blob's digest is
- * the layer's diff id.  layers/, blobs/ and images/ are made 0700: layers
- * may hold device nodes and set-id files, for containers only.
+ * A layer's uncompressed tar (whose digest is its diff id) is made again
+ * from layers/<chain>/tar-split and the unpacked files, or kept whole as
+ * blobs/sha256/<diff id> when the tar-split cannot give it back (layer.c).
+ * layers/, blobs/ and images/ are made 0700: layers may hold device nodes
+ * and set-id files, for containers only.
  *
  * An image's id is the sha256 of its config blob, as Docker's.  Every write
  * is atomic (temporary file or directory, then rename), so that a crash

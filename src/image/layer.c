@@ -115,7 +115,8 @@ void img_layer_drop(struct img_store *s, struct img_layer_tmp *t)
     free(t);
 }
 
-/* Rename the unpacked layer and its blob into place, under the lock. */
+/* Rename the unpacked layer into place, and link its whole tar when it
+ * keeps one, under the lock. */
 static int rename_in(struct img_store *s, struct img_layer_tmp *t, pier_err_t *err)
 {
     const struct img_layer_info *info = &t->info;

@@ -1,4 +1,4 @@
-/* A stored layer (its uncompressed tar, blobs/sha256/<diff id>) as a
+/* A stored layer (its uncompressed tar, from img_tar_open) as a
  * registry gets it: gzip-compressed into an unlinked temporary file of
  * the store, its digest and size computed as it is written.
  *
