@@ -115,7 +115,11 @@ static int prune(struct img_store *s, bool only_stale, json_t *deleted, int64_t 
         char chain[IMG_DIGEST_SIZE], diff[IMG_DIGEST_SIZE];
         int64_t size = 0;
         bool stale;
-        if (!layer_of(s, de->d_name, chain, diff, &size, &stale) || img_chain_used(s, chain) ||
+        /* the layers images hold (most) without reading their layer.json */
+        if (!img_is_hex64(de->d_name))
+            continue;
+        snprintf(chain, sizeof chain, "sha256:%s", de->d_name);
+        if (img_chain_used(s, chain) || !layer_of(s, de->d_name, chain, diff, &size, &stale) ||
             (only_stale && !stale))
             continue;
         ret = img_layer_delete(s, chain, diff, !img_diff_used(s, diff), err);
