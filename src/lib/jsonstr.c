@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 static const char hex[] = "0123456789abcdef";
 
@@ -44,15 +47,59 @@ static const unsigned char plain[256] = {
     ['='] = 1,         ['?' ... '['] = 1, [']' ... 0x7f] = 1,
 };
 
+#ifdef __SSE2__
+/* A bit for each of the 16 bytes at s that is not plain.  As signed bytes,
+ * those from 0x80 up are negative: one compare finds them and the control
+ * characters. */
+static inline unsigned special16(const unsigned char *s)
+{
+    __m128i v = _mm_loadu_si128((const __m128i *)s);
+    __m128i m = _mm_cmplt_epi8(v, _mm_set1_epi8(0x20));
+    m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8('"')));
+    m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+    m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8('<')));
+    m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8('>')));
+    m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8('&')));
+    return (unsigned)_mm_movemask_epi8(m);
+}
+#endif
+
+/* How many bytes at s, of n, are plain.  A container's log is nearly all
+ * plain bytes, and this scan was most of the shim's own time for a chatty
+ * one: 16 bytes at a time with SSE2 (every x86-64), one at a time
+ * elsewhere. */
+static inline size_t plain_run(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+#ifdef __SSE2__
+    for (; i + 16 <= n; i += 16) {
+        unsigned m = special16(s + i);
+        if (m != 0)
+            return i + (size_t)__builtin_ctz(m);
+    }
+    if (i < n && n >= 16) {
+        /* the last 16 bytes, those already seen shifted out */
+        unsigned m = special16(s + n - 16) >> (16 - (n - i));
+        return m != 0 ? i + (size_t)__builtin_ctz(m) : n;
+    }
+#endif
+    while (i < n && plain[s[i]])
+        i++;
+    return i;
+}
+
+size_t pier_json_plain_len(const char *s, size_t n)
+{
+    return plain_run((const unsigned char *)s, n);
+}
+
 size_t pier_json_escape(char *out, const char *in, size_t n)
 {
     const unsigned char *s = (const unsigned char *)in;
     char *o = out;
     for (size_t i = 0; i < n;) {
-        /* runs of plain bytes (nearly all of a log) are copied whole */
-        size_t run = i;
-        while (run < n && plain[s[run]])
-            run++;
+        /* runs of plain bytes are copied whole */
+        size_t run = i + plain_run(s + i, n - i);
         if (run > i) {
             memcpy(o, s + i, run - i);
             o += run - i;
@@ -74,9 +121,6 @@ size_t pier_json_escape(char *out, const char *in, size_t n)
                 break;
             case '\r':
                 *o++ = 'r';
-                break;
-            case '\t':
-                *o++ = 't';
                 break;
             default:
                 *o++ = 'u';

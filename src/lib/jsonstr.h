@@ -1,8 +1,8 @@
-/* JSON string escaping as Go's encoding/json does it (what docker writes
- * and reads): quotes, backslashes and control characters escaped, <, > and
- * & as \u003c \u003e \u0026, invalid UTF-8 as U+FFFD, U+2028 and U+2029
- * escaped.  For hot paths (the container log) that cannot afford a JSON
- * library per line. */
+/* JSON string escaping as docker's json-file log writes it (moby's
+ * jsonlog): quotes and backslashes escaped, \n and \r as such, every other
+ * control character (tab too) as \u00XX, <, > and & as \u003c \u003e
+ * \u0026, invalid UTF-8 as \ufffd, U+2028 and U+2029 escaped.  For hot
+ * paths (the container log) that cannot afford a JSON library per line. */
 #ifndef PIER_JSONSTR_H
 #define PIER_JSONSTR_H
 
@@ -11,6 +11,10 @@
 /* Escape n bytes of s into out (no surrounding quotes); out must hold
  * 6 * n bytes.  Returns the length written. */
 size_t pier_json_escape(char *out, const char *s, size_t n);
+
+/* How many bytes at the start of s (of n) pier_json_escape copies as they
+ * are. */
+size_t pier_json_plain_len(const char *s, size_t n);
 
 struct buf;
 /* s as a JSON string, quotes included, appended to b. */

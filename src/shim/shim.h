@@ -19,9 +19,9 @@
 /* docker's json-file log: one {"log","stream","time"} object a line. */
 struct logfile;
 int logfile_open(const char *path, struct logfile **out, pier_err_t *err);
-/* Lines of data from stream ("stdout" or "stderr"); a partial line waits for
- * the rest, up to 16 KiB, as docker's does. */
-void logfile_write(struct logfile *l, const char *stream, const char *data, size_t n);
+/* Output of stream 1 (stdout) or 2 (stderr); a partial line waits for the
+ * rest, up to 16 KiB, as docker's does. */
+void logfile_write(struct logfile *l, int stream, const char *data, size_t n);
 void logfile_flush(struct logfile *l);
 void logfile_close(struct logfile *l);
 

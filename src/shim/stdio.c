@@ -422,7 +422,7 @@ static void on_output(struct pier_loop *l, struct pier_watch *w, uint32_t events
         }
         got += (size_t)r;
         if (io->log)
-            logfile_write(io->log, is_err ? "stderr" : "stdout", buf, (size_t)r);
+            logfile_write(io->log, stream, buf, (size_t)r);
         for (struct client *c = io->clients, *next; c; c = next) {
             next = c->next;
             client_send(c, stream, buf, (size_t)r);

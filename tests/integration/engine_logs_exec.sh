@@ -51,6 +51,37 @@ test_large_output_is_logged_whole() {
     cmp "$T/direct" "$T/logged" || fail "docker logs differs from the output"
 }
 
+# The log file byte for byte as moby's json-file writes it (its jsonlog
+# escaping, its copier's cut at 16 KiB), the times left out.
+test_log_file_bytes_as_docker_json_file() {
+    engine_start
+    busybox_image
+    docker run --name j busybox sh -c '
+        printf "tab\there <b>&amp;</b> \"q\" back\\\\slash\r\n"
+        printf "bad \377 sep \342\200\250 ok \303\251 del \177 esc \033[0m nul \000.\n"
+        head -c 16384 /dev/zero | tr "\0" x; echo
+        head -c 16383 /dev/zero | tr "\0" y; echo
+        printf "no newline"' >/dev/null
+    "$PY" - "$(docker inspect -f '{{.LogPath}}' j)" <<'EOF' >"$T/got"
+import re, sys
+for line in open(sys.argv[1], "rb"):
+    sys.stdout.buffer.write(re.sub(rb'"time":"[0-9T:.-]+Z"', b'"time":"T"', line))
+EOF
+    {
+        printf '%s\n' '{"log":"tab\u0009here \u003cb\u003e\u0026amp;\u003c/b\u003e \"q\" back\\slash\r\n","stream":"stdout","time":"T"}'
+        printf '{"log":"bad \\ufffd sep \\u2028 ok \303\251 del \177 esc \\u001b[0m nul \\u0000.\\n","stream":"stdout","time":"T"}\n'
+        printf '{"log":"%s","stream":"stdout","time":"T"}\n' "$(head -c 16384 /dev/zero | tr '\0' x)"
+        printf '%s\n' '{"log":"\n","stream":"stdout","time":"T"}'
+        printf '{"log":"%s\\n","stream":"stdout","time":"T"}\n' "$(head -c 16383 /dev/zero | tr '\0' y)"
+        printf '%s\n' '{"log":"no newline","stream":"stdout","time":"T"}'
+    } >"$T/want"
+    cmp "$T/got" "$T/want" || fail "log file: $(diff <(cut -c1-120 "$T/got") <(cut -c1-120 "$T/want"))"
+    # the 16 KiB piece and the newline after it have one time, as docker's
+    local times
+    times=$(sed -n '3,4p' "$(docker inspect -f '{{.LogPath}}' j)" | grep -o '"time":"[^"]*"' | uniq | wc -l)
+    expect_eq "$times" 1
+}
+
 test_attach_to_running_container() {
     engine_start
     busybox_image
