@@ -30,7 +30,8 @@ RT_LIBS   := $(shell pkg-config --static --libs $(RT_PKGS))
 # libmnl and libnftables: bridge networks, NAT and published ports
 DAEMON_PKGS := jansson libmicrohttpd libarchive libcrypto libseccomp libcap libcurl libdeflate \
                libmnl libnftables
-DAEMON_LIBS := $(shell pkg-config --libs $(DAEMON_PKGS))
+# libcurl is opened at the first pull or push (src/image/curl_lazy.c), not linked
+DAEMON_LIBS := $(shell pkg-config --libs $(filter-out libcurl,$(DAEMON_PKGS)))
 # The CLI starts on every command: static, and JSON its only library.
 CLI_LIBS  := $(shell pkg-config --static --libs jansson)
 ALL_CFLAGS := $(shell pkg-config --cflags $(RT_PKGS) $(DAEMON_PKGS))

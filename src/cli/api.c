@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../lib/cleanup.h"
+#include "../lib/heap.h"
 #include "../lib/json.h"
 #include "cli.h"
 
@@ -53,6 +54,23 @@ static void drop_conn(struct cli *cli)
     cli->connected = false;
 }
 
+/* Parsed, a JSON body takes some ten times its size in small blocks. */
+#define JSON_HEAP_FACTOR 10
+
+/* One request and its whole response on c. */
+static int roundtrip(struct http_conn *c, const struct http_req *req, struct http_resp *resp,
+                     char **body, size_t *len, pier_err_t *err)
+{
+    if (http_send(c, req, err) < 0 ||
+        http_read_head(c, resp, strcmp(req->method, "HEAD") == 0, err) < 0)
+        return -1;
+    if (body == NULL)
+        return 0;
+    if (resp->length > 0)
+        heap_prefault((size_t)resp->length * (JSON_HEAP_FACTOR + 1));
+    return http_read_body_all(c, resp, API_BODY_MAX, body, len, err);
+}
+
 /* One exchange on the kept-alive connection.  A connection the daemon
  * closed while idle is reopened once. */
 static int exchange(struct cli *cli, const struct http_req *req, struct http_resp *resp,
@@ -62,7 +80,7 @@ static int exchange(struct cli *cli, const struct http_req *req, struct http_res
         if (ensure_conn(cli, err) < 0)
             return -1;
         bool fresh = attempt > 0;
-        if (http_roundtrip(&cli->conn, req, resp, API_BODY_MAX, body, len, err) == 0) {
+        if (roundtrip(&cli->conn, req, resp, body, len, err) == 0) {
             if (!resp->keep_alive)
                 drop_conn(cli);
             return 0;

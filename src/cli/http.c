@@ -11,6 +11,7 @@
 
 #include "../lib/cleanup.h"
 #include "../lib/file.h"
+#include "../lib/heap.h"
 #include "../lib/jsonstr.h"
 
 enum {
@@ -145,6 +146,8 @@ int http_connect(struct http_conn *c, const char *path, const char *host, pier_e
                           "at %s: %s",
                           host, strerror(errno));
     }
+    /* an answer of that size writes every page of the buffer */
+    heap_prefault(HTTP_BUF_SIZE + 4096);
     c->buf = malloc(HTTP_BUF_SIZE);
     if (c->buf == NULL)
         return pier_error(err, ENOMEM, "connect");
@@ -422,7 +425,10 @@ ssize_t http_read_body(struct http_conn *c, struct http_resp *resp, char *buf, s
 int http_read_body_all(struct http_conn *c, struct http_resp *resp, size_t max, char **out,
                        size_t *len, pier_err_t *err)
 {
+    /* a body of known length in one block, the byte after it for EOF */
     size_t cap = 4096, n = 0;
+    if (resp->length >= 0 && !resp->chunked && !resp->to_close)
+        cap = (uint64_t)resp->length < max ? (size_t)resp->length + 1 : max;
     cleanup_free char *b = malloc(cap + 1);
     if (b == NULL)
         return pier_error(err, ENOMEM, "read response");
@@ -458,16 +464,4 @@ size_t http_take_buffered(struct http_conn *c, char *buf, size_t cap)
     memcpy(buf, c->buf + c->off, n);
     c->off += n;
     return n;
-}
-
-int http_roundtrip(struct http_conn *c, const struct http_req *r, struct http_resp *resp,
-                   size_t max, char **body, size_t *body_len, pier_err_t *err)
-{
-    if (http_send(c, r, err) < 0)
-        return -1;
-    if (http_read_head(c, resp, strcmp(r->method, "HEAD") == 0, err) < 0)
-        return -1;
-    if (body == NULL)
-        return 0;
-    return http_read_body_all(c, resp, max, body, body_len, err);
 }

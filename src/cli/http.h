@@ -96,8 +96,4 @@ int http_read_body_all(struct http_conn *c, struct http_resp *resp, size_t max, 
  * stream; take them (returns their count, copied into buf). */
 size_t http_take_buffered(struct http_conn *c, char *buf, size_t cap);
 
-/* One request and its whole response on c, for the simple cases. */
-int http_roundtrip(struct http_conn *c, const struct http_req *r, struct http_resp *resp,
-                   size_t max, char **body, size_t *body_len, pier_err_t *err);
-
 #endif

@@ -250,6 +250,11 @@ static int rules(struct net_mgr *m, pier_err_t *err)
     }
     /* the same networks make the same table, whatever their order here */
     qsort(b, k, sizeof *b, by_bridge);
+    /* no bridge and no table left from before: nothing to run */
+    pier_err_t probe = NULL;
+    if (k == 0 && nft_table_exists(m->table, &probe) == 0)
+        return 0;
+    pier_error_free(&probe);
     if (nft_apply(m->table, b, k, err) < 0)
         return -1;
     /* as dockerd: forwarding on when a network needs it, never off */

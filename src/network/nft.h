@@ -23,5 +23,9 @@ int nft_apply(const char *table, const struct nft_bridge *b, size_t n, pier_err_
 /* Run an nft script (one transaction) about table, through the process's
  * one libnftables context. */
 int nft_run(const char *table, const char *script, pier_err_t *err);
+/* 1 if pier's table (family ip) is in the kernel, 0 if not: one netlink
+ * request, where an nft run would first make a libnftables context and read
+ * the whole ruleset. */
+int nft_table_exists(const char *table, pier_err_t *err);
 
 #endif

@@ -191,6 +191,15 @@ void ports_script_sync(const struct ports_table *t, struct buf *out)
 
 int ports_sync(struct ports_table *t, pier_err_t *err)
 {
+    /* nothing to write and no table to take away (pierd's start, as a
+     * rule): no nft run */
+    pier_err_t probe = NULL;
+    if (t->entries == NULL && nft_table_exists(t->name, &probe) == 0) {
+        t->synced = true;
+        t->exists = false;
+        return 0;
+    }
+    pier_error_free(&probe);
     cleanup_buf struct buf s = BUF_INIT;
     ports_script_sync(t, &s);
     if (s.failed)
