@@ -87,6 +87,18 @@ struct input {
     pier_err_t err; /* why the input failed, when it did */
 };
 
+/* The input's own error, as the scan's (the archive's is a copy of it). */
+static int input_failed(struct input *in, pier_err_t *err)
+{
+    pier_error_free(err);
+    if (err != NULL)
+        *err = in->err;
+    else
+        pier_error_free(&in->err);
+    in->err = NULL;
+    return -1;
+}
+
 static la_ssize_t input_read(struct archive *a, void *data, const void **out)
 {
     struct input *in = data;
@@ -283,7 +295,7 @@ int img_archive_scan(int fd, const struct img_archive_scan *sc, struct img_archi
         archive_read_support_format_tar(a) != ARCHIVE_OK ||
         archive_read_open(a, &in, NULL, input_read, NULL) != ARCHIVE_OK) {
         if (in.err != NULL)
-            ret = pier_error(err, in.err->errnum, "%s", pier_error_msg(in.err));
+            ret = input_failed(&in, err);
         else if (in.total == 0)
             ret = pier_error(err, 0, "the archive is empty");
         else
@@ -297,17 +309,15 @@ int img_archive_scan(int fd, const struct img_archive_scan *sc, struct img_archi
             break;
         if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
             if (in.err != NULL)
-                ret = pier_error(err, in.err->errnum, "%s", pier_error_msg(in.err));
+                ret = input_failed(&in, err);
             else
                 ret = pier_error(err, 0, "read the archive%s: %s", idx->n ? "" : " (is it a tar?)",
                                  archive_error_string(a));
             goto out;
         }
         if (entry(a, ae, sc, idx, &cap, &kept, err) < 0) {
-            if (in.err != NULL) {
-                pier_error_free(err);
-                pier_error(err, in.err->errnum, "%s", pier_error_msg(in.err));
-            }
+            if (in.err != NULL)
+                input_failed(&in, err);
             ret = pier_error_wrap(err, "read the archive");
             goto out;
         }
@@ -320,7 +330,7 @@ int img_archive_scan(int fd, const struct img_archive_scan *sc, struct img_archi
             break;
     }
     if (in.err != NULL) {
-        ret = pier_error(err, in.err->errnum, "%s", pier_error_msg(in.err));
+        ret = input_failed(&in, err);
         goto out;
     }
     /* Sorted by name, then by place: the last of a name comes last. */
