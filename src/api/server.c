@@ -678,14 +678,15 @@ static void body_unwatch(struct api_req *r)
     }
 }
 
-/* The pipe's write end closed: whole (the reader sees its end) or cut. */
+/* The pipe's write end closed, once: whole (the reader sees its end) or
+ * cut, said before the reader can see the end. */
 static void body_close(struct api_req *r, int state)
 {
     body_unwatch(r);
-    if (r->pipe_body != NULL)
-        atomic_store(&r->pipe_body->state, state);
-    if (r->body_wfd >= 0)
-        close(r->body_wfd);
+    if (r->body_wfd < 0)
+        return;
+    atomic_store(&r->pipe_body->state, state);
+    close(r->body_wfd);
     r->body_wfd = -1;
 }
 

@@ -150,8 +150,10 @@ int img_archive_in_read(struct img_archive_in *in, const void **buf, size_t *len
 }
 
 /* A small file whose bytes are kept, or one too big or not of JSON for
- * memory, which the caller reads as it comes. */
-static bool keep(const struct img_archive_scan *sc, int64_t size, const void *first, size_t n)
+ * memory, which the caller reads as it comes.  Small files of other kinds
+ * (small layers) are kept while the total allows. */
+static bool keep(const struct img_archive_scan *sc, size_t kept, int64_t size, const void *first,
+                 size_t n)
 {
     const char *p = first;
     size_t i = 0;
@@ -160,7 +162,7 @@ static bool keep(const struct img_archive_scan *sc, int64_t size, const void *fi
     bool json = i < n && (p[i] == '{' || p[i] == '[');
     if (sc->stream == NULL)
         return size <= IMG_ARCHIVE_KEEP_JSON;
-    if (size <= IMG_ARCHIVE_KEEP_SMALL)
+    if (size <= IMG_ARCHIVE_KEEP_SMALL && kept + (size_t)size <= IMG_ARCHIVE_KEEP_TOTAL)
         return true;
     return json && size <= IMG_ARCHIVE_KEEP_JSON;
 }
@@ -247,7 +249,7 @@ static int entry(struct archive *a, struct archive_entry *ae, const struct img_a
             ret = -1;
         else if (rc == 0)
             in.first = NULL;
-        if (ret == 0 && keep(sc, e.size, in.first, in.first_len))
+        if (ret == 0 && keep(sc, *kept, e.size, in.first, in.first_len))
             ret = keep_bytes(&in, &e, kept, err);
         else if (ret == 0 && sc->stream != NULL)
             ret = sc->stream(sc->data, &e, &in, err);

@@ -392,3 +392,47 @@ print(m.offset_data + (m.size + 511) // 512 * 512)' "$T/bb.tar")
     expect_eq "$(docker load -i "$T/bb.tar")" "Loaded image: busybox:latest"
     expect_eq "$(docker run --rm busybox echo whole)" whole
 }
+
+# One layer file that two images hold on different parents (a: [top],
+# b: [root, top]): stored for a on no parent, then for b unpacked again from
+# the store on b's root.  top is big enough to be unpacked as it arrives.
+test_a_layer_on_two_parents() {
+    engine_start
+    local root=${PIER_TEST_ROOTFS:-}
+    [ -n "$root" ] || { root=$T/busybox-root && build_rootfs "$root"; }
+    mkdir -p "$T/top"
+    head -c 3000000 /dev/urandom >"$T/top/big"
+    a_tar "$root" "$T/root.tar"
+    a_tar "$T/top" "$T/top.tar"
+    "$PY" - "$T" <<'PYEOF'
+import hashlib, io, json, platform, sys, tarfile
+t = sys.argv[1]
+arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
+blobs = {n: open(f"{t}/{n}.tar", "rb").read() for n in ("root", "top")}
+hexes = {n: hashlib.sha256(b).hexdigest() for n, b in blobs.items()}
+def config(names):
+    return json.dumps({"architecture": arch, "os": "linux", "config": {"Cmd": ["sh"]},
+                       "rootfs": {"type": "layers",
+                                  "diff_ids": ["sha256:" + hexes[n] for n in names]}}).encode()
+configs = {"a": config(["top"]), "b": config(["root", "top"])}
+def add(tf, name, data):
+    ti = tarfile.TarInfo(name)
+    ti.size = len(data)
+    tf.addfile(ti, io.BytesIO(data))
+with tarfile.open(f"{t}/two.tar", "w") as tf:
+    for n, b in blobs.items():
+        add(tf, f"blobs/sha256/{hexes[n]}", b)
+    for c in configs.values():
+        add(tf, f"blobs/sha256/{hashlib.sha256(c).hexdigest()}", c)
+    add(tf, "manifest.json", json.dumps([
+        {"Config": f"blobs/sha256/{hashlib.sha256(configs[i]).hexdigest()}",
+         "RepoTags": [f"{i}:1"], "Layers": [f"blobs/sha256/{hexes[n]}" for n in names]}
+        for i, names in (("a", ["top"]), ("b", ["root", "top"]))]).encode())
+PYEOF
+    expect_eq "$("$PIER" load -i "$T/two.tar")" "Loaded image: a:1
+Loaded image: b:1"
+    expect_eq "$(layer_count)" 3 "layers: top alone, root, top on root"
+    expect_eq "$(docker run --rm b:1 sh -c 'wc -c </big')" 3000000
+    docker rmi a:1 b:1 >/dev/null
+    expect_eq "$(layer_count)" 0 "layers after both images went"
+}
