@@ -36,8 +36,8 @@ struct slot {
     struct img_layer_info info;
 };
 
-/* Bytes into a socket, from another thread: from memory, a stored layer,
- * or (fed by the scan itself) the archive. */
+/* Bytes into a socket, from another thread: a small layer kept in memory,
+ * or a stored layer read back. */
 struct feed {
     int out;
     const char *buf; /* from memory */
