@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../lib/cleanup.h"
 #include "../lib/file.h"
@@ -87,6 +88,10 @@ int img_create_child(struct img_store *s, const char *config, size_t len, const 
         return -1;
     if (img_sha256(config, len, id, err) < 0)
         return -1;
+    /* Layers are added unsynced (layer_gc.c): one syncfs makes every file
+     * of them durable before an image that holds them is. */
+    if (syncfs(s->dirfd) < 0)
+        return pier_error(err, errno, "create image %s: sync the store", id);
     pthread_mutex_lock(&s->lock);
     int ret = create_locked(s, config, len, repo_tag ? tag : NULL, parent, id, err);
     pthread_mutex_unlock(&s->lock);

@@ -89,6 +89,7 @@ struct img_store {
     /* pulls and loads under way, whose layers no image holds yet: layer
      * GC waits for none */
     int adding;
+    char boot_id[40]; /* the machine's boot, as layers added unsynced record it */
 };
 
 /* sha256 of a buffer as "sha256:<hex>". */
@@ -176,6 +177,11 @@ void img_adding_end(struct img_store *s);
  * each one's {"Deleted": chain id} appended to deleted (may be NULL),
  * their unpacked size added up in reclaimed. */
 int img_layers_prune(struct img_store *s, json_t *deleted, int64_t *reclaimed, pier_err_t *err);
+/* At open: remove the layers no image holds that were added, unsynced, in
+ * an earlier boot of the machine (layer_gc.c). */
+int img_layers_drop_stale(struct img_store *s, pier_err_t *err);
+/* The chain id of a stored layer of this diff id, held by an image or not. */
+bool img_layer_find_diff(struct img_store *s, const char *diff_id, char chain[IMG_DIGEST_SIZE]);
 /* Remove a layer directory and its blob; a missing one is no error. */
 int img_layer_delete(struct img_store *s, const char *chain_id, const char *diff_id, bool drop_blob,
                      pier_err_t *err);

@@ -1,11 +1,15 @@
-/* Layers by chain id: layers/<chain-hex>/diff (the unpacked tree) and
- * layer.json; the uncompressed tar kept as blobs/sha256/<diff-hex>.
+/* Layers by chain id: layers/<chain-hex>/diff (the unpacked tree),
+ * layer.json, and tar-split (tarsplit.c), from which layer_read.c makes the
+ * uncompressed tar again; a tar the tar-split cannot give back is kept
+ * whole as blobs/sha256/<diff-hex> instead.
  *
- * A layer is unpacked into layers/.tmp-<random>/ and its tar streamed into
- * blobs/sha256/.tmp-<random>, both synced, then renamed into place: a crash
- * or a bad tar leaves no half layer (temporaries are swept when the store
- * opens), and two imports of the same layer race harmlessly, the second
- * rename finding the first's. */
+ * A layer is unpacked into layers/.tmp-<random>/, then renamed into place
+ * under its chain id once its parent is known: a crash or a bad tar leaves
+ * no half layer (temporaries are swept when the store opens), and two
+ * imports of the same layer race harmlessly, the second rename finding the
+ * first's.  Nothing is synced here: img_create syncs the store once before
+ * it records an image, and layer_gc.c drops at open the layers of an
+ * earlier boot that no image holds. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -18,6 +22,7 @@
 #include "../lib/file.h"
 #include "../lib/json.h"
 #include "internal.h"
+#include "tarsplit.h"
 
 #define LAYER_META "layer.json"
 
@@ -73,20 +78,22 @@ int img_layer_delete(struct img_store *s, const char *chain_id, const char *diff
     return 0;
 }
 
-static int write_meta(int dirfd, const struct img_layer_info *info, const char *parent,
-                      pier_err_t *err)
+static int write_meta(struct img_store *s, int dirfd, const struct img_layer_info *info,
+                      const char *parent, pier_err_t *err)
 {
-    cleanup_json json_t *j =
-        json_pack("{s:s, s:s, s:s, s:I}", "chain_id", info->chain_id, "diff_id", info->diff_id,
-                  "parent", parent ? parent : "", "size", (json_int_t)info->size);
+    cleanup_json json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:s}", "chain_id", info->chain_id,
+                                       "diff_id", info->diff_id, "parent", parent ? parent : "",
+                                       "size", (json_int_t)info->size, "boot_id", s->boot_id);
     if (j == NULL)
         return pier_error(err, ENOMEM, "layer metadata");
     return pier_json_write_atomic_at(dirfd, LAYER_META, j, 0, err);
 }
 
 struct img_layer_tmp {
-    char dir[32];  /* layers/.tmp-<random> */
-    char blob[32]; /* blobs/sha256/.tmp-<random> */
+    char dir[32]; /* layers/.tmp-<random> */
+    /* the whole tar, unlinked, for a layer whose tar-split is not usable;
+     * -1 when it is */
+    int blob;
     struct img_layer_info info;
 };
 
@@ -103,8 +110,8 @@ void img_layer_drop(struct img_store *s, struct img_layer_tmp *t)
     if (t->dir[0] != '\0')
         pier_rm_rf_at(s->layerfd, t->dir, &e);
     pier_error_free(&e);
-    if (t->blob[0] != '\0')
-        unlinkat(s->blobfd, t->blob, 0);
+    if (t->blob >= 0)
+        close(t->blob);
     free(t);
 }
 
@@ -123,14 +130,12 @@ static int rename_in(struct img_store *s, struct img_layer_tmp *t, pier_err_t *e
         t->dir[0] = '\0';
     }
     struct stat st;
-    if (ret == 0 && fstatat(s->blobfd, info->diff_id + 7, &st, 0) < 0) {
-        if (renameat(s->blobfd, t->blob, s->blobfd, info->diff_id + 7) < 0)
-            ret = pier_error(err, errno, "store blob %s", info->diff_id);
-        else
-            t->blob[0] = '\0';
-    }
-    if (ret == 0 && (fsync(s->layerfd) < 0 || fsync(s->blobfd) < 0))
-        ret = pier_error(err, errno, "sync the layer store");
+    char proc[32];
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", t->blob);
+    if (ret == 0 && t->blob >= 0 && fstatat(s->blobfd, info->diff_id + 7, &st, 0) < 0 &&
+        linkat(AT_FDCWD, proc, s->blobfd, info->diff_id + 7, AT_SYMLINK_FOLLOW) < 0 &&
+        errno != EEXIST)
+        ret = pier_error(err, errno, "store the tar of layer %s", info->diff_id);
     pthread_mutex_unlock(&s->lock);
     return ret;
 }
@@ -148,15 +153,32 @@ static int unpack_into(struct img_store *s, int fd, struct img_layer_tmp *t,
         openat(dirfd, "diff", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (rootfd < 0)
         return pier_error(err, errno, "open `%s/diff`", t->dir);
-    cleanup_close int blob =
-        openat(s->blobfd, t->blob, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (blob < 0)
-        return pier_error(err, errno, "create `%s`", t->blob);
-
-    struct img_unpack_opts opts = {.blob_fd = blob};
-    struct img_unpack_result res;
-    if (img_unpack_stream(fd, rootfd, &opts, &res, err) < 0)
+    cleanup_close int split_fd = openat(dirfd, IMG_TARSPLIT_FILE,
+                                        O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (split_fd < 0)
+        return pier_error(err, errno, "create `%s/%s`", t->dir, IMG_TARSPLIT_FILE);
+    /* The whole tar too, in case the tar-split turns out unusable: its
+     * pages are dropped before they reach the disk when it is not. */
+    t->blob = img_tmp_file(s, "the layer's tar", err);
+    if (t->blob < 0)
         return -1;
+    struct img_tarsplit *split;
+    if (img_tarsplit_new(split_fd, &split, err) < 0)
+        return -1;
+    struct img_unpack_opts opts = {.blob_fd = t->blob, .split = split};
+    struct img_unpack_result res;
+    int usable = img_unpack_stream(fd, rootfd, &opts, &res, err);
+    if (usable == 0)
+        usable = img_tarsplit_finish(split, res.tar_size, err);
+    img_tarsplit_free(split);
+    if (usable < 0)
+        return -1;
+    if (usable) {
+        close(t->blob);
+        t->blob = -1;
+    } else if (unlinkat(dirfd, IMG_TARSPLIT_FILE, 0) < 0) {
+        return pier_error(err, errno, "remove `%s/%s`", t->dir, IMG_TARSPLIT_FILE);
+    }
     if (expect_digest != NULL && strcmp(expect_digest, res.digest) != 0)
         return pier_error(err, 0, "the layer's digest is %s, not %s as expected", res.digest,
                           expect_digest);
@@ -173,7 +195,8 @@ int img_layer_unpack(struct img_store *s, int fd, const char *expect_digest,
     struct img_layer_tmp *t = calloc(1, sizeof *t);
     if (t == NULL)
         return pier_error(err, ENOMEM, "unpack a layer");
-    if (img_tmp_name(t->dir, err) < 0 || img_tmp_name(t->blob, err) < 0) {
+    t->blob = -1;
+    if (img_tmp_name(t->dir, err) < 0) {
         free(t);
         return -1;
     }
@@ -199,12 +222,8 @@ int img_layer_commit(struct img_store *s, struct img_layer_tmp *t, const char *p
     else if ((dirfd = openat(s->layerfd, t->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) <
              0)
         ret = pier_error(err, errno, "open `%s`", t->dir);
-    else if (write_meta(dirfd, &t->info, parent, err) < 0)
+    else if (write_meta(s, dirfd, &t->info, parent, err) < 0)
         ret = -1;
-    /* One syncfs for the thousands of files of a layer and its blob, before
-     * the renames make them visible. */
-    else if (syncfs(dirfd) < 0)
-        ret = pier_error(err, errno, "sync the layer");
     else
         ret = rename_in(s, t, err);
     if (ret == 0 && info != NULL)

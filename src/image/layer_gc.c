@@ -1,7 +1,13 @@
 /* Layers no image holds: what a failed pull leaves for the next one to
  * take up, removed by image prune.  Pulls, loads and imports add their
  * layers before the image that holds them exists, so the sweep does
- * nothing while one is under way (img_adding_begin/end). */
+ * nothing while one is under way (img_adding_begin/end).
+ *
+ * Layers are not synced when they are added, only before an image that
+ * holds them is recorded (img_create): so a layer no image holds that was
+ * added in an earlier boot of the machine may have lost files to a crash,
+ * and goes when the store opens; from this boot, after a pierd killed
+ * mid-pull, it is whole (the page cache has it) and stays. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -48,7 +54,7 @@ void img_adding_end(struct img_store *s)
 /* One layer directory's chain id, diff id and size (layer.json); false
  * for anything else in the directory. */
 static bool layer_of(struct img_store *s, const char *name, char chain[IMG_DIGEST_SIZE],
-                     char diff[IMG_DIGEST_SIZE], int64_t *size)
+                     char diff[IMG_DIGEST_SIZE], int64_t *size, bool *stale)
 {
     if (!img_is_hex64(name))
         return false;
@@ -67,10 +73,36 @@ static bool layer_of(struct img_store *s, const char *name, char chain[IMG_DIGES
     snprintf(diff, IMG_DIGEST_SIZE, "%s", d);
     json_t *sz = json_object_get(j, "size");
     *size = json_is_integer(sz) ? json_integer_value(sz) : 0;
+    /* none: written by a pier that synced each layer */
+    const char *boot = json_string_value(json_object_get(j, "boot_id"));
+    *stale = boot != NULL && strcmp(boot, s->boot_id) != 0;
     return true;
 }
 
-int img_layers_prune(struct img_store *s, json_t *deleted, int64_t *reclaimed, pier_err_t *err)
+bool img_layer_find_diff(struct img_store *s, const char *diff_id, char chain[IMG_DIGEST_SIZE])
+{
+    int fd = openat(s->layerfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = fd < 0 ? NULL : fdopendir(fd);
+    if (d == NULL) {
+        if (fd >= 0)
+            close(fd);
+        return false;
+    }
+    bool found = false;
+    struct dirent *de;
+    while (!found && (de = readdir(d)) != NULL) {
+        char diff[IMG_DIGEST_SIZE];
+        int64_t size;
+        bool stale;
+        found = layer_of(s, de->d_name, chain, diff, &size, &stale) && strcmp(diff, diff_id) == 0;
+    }
+    closedir(d);
+    return found;
+}
+
+/* The unused layers, or only the stale ones among them. */
+static int prune(struct img_store *s, bool only_stale, json_t *deleted, int64_t *reclaimed,
+                 pier_err_t *err)
 {
     *reclaimed = 0;
     pthread_mutex_lock(&s->lock);
@@ -82,7 +114,9 @@ int img_layers_prune(struct img_store *s, json_t *deleted, int64_t *reclaimed, p
     while (ret == 0 && d != NULL && (de = readdir(d)) != NULL) {
         char chain[IMG_DIGEST_SIZE], diff[IMG_DIGEST_SIZE];
         int64_t size = 0;
-        if (!layer_of(s, de->d_name, chain, diff, &size) || img_chain_used(s, chain))
+        bool stale;
+        if (!layer_of(s, de->d_name, chain, diff, &size, &stale) || img_chain_used(s, chain) ||
+            (only_stale && !stale))
             continue;
         ret = img_layer_delete(s, chain, diff, !img_diff_used(s, diff), err);
         if (ret == 0) {
@@ -95,4 +129,15 @@ int img_layers_prune(struct img_store *s, json_t *deleted, int64_t *reclaimed, p
         closedir(d);
     pthread_mutex_unlock(&s->lock);
     return ret;
+}
+
+int img_layers_prune(struct img_store *s, json_t *deleted, int64_t *reclaimed, pier_err_t *err)
+{
+    return prune(s, false, deleted, reclaimed, err);
+}
+
+int img_layers_drop_stale(struct img_store *s, pier_err_t *err)
+{
+    int64_t reclaimed;
+    return prune(s, true, NULL, &reclaimed, err);
 }

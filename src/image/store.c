@@ -324,6 +324,18 @@ static int load_images(struct img_store *s, pier_err_t *err)
     return 0;
 }
 
+static int read_boot_id(struct img_store *s, pier_err_t *err)
+{
+    char *text = NULL;
+    size_t len;
+    if (pier_read_file_at(AT_FDCWD, "/proc/sys/kernel/random/boot_id", 64, &text, &len, err) < 0)
+        return pier_error_wrap(err, "the machine's boot id");
+    len = strcspn(text, "\n");
+    snprintf(s->boot_id, sizeof s->boot_id, "%.*s", (int)len, text);
+    free(text);
+    return 0;
+}
+
 int img_store_open(const char *dir, struct img_store **out, pier_err_t *err)
 {
     if (pier_mkdir_p(dir, 0700, err) < 0)
@@ -358,7 +370,8 @@ int img_store_open(const char *dir, struct img_store **out, pier_err_t *err)
     if (sweep(s->dirfd, "the store", err) < 0 || sweep(s->blobfd, "blobs", err) < 0 ||
         sweep(s->layerfd, "layers", err) < 0 || sweep(s->imagefd, "images", err) < 0)
         goto fail;
-    if (load_images(s, err) < 0 || load_repos(s, err) < 0)
+    if (read_boot_id(s, err) < 0 || load_images(s, err) < 0 || load_repos(s, err) < 0 ||
+        img_layers_drop_stale(s, err) < 0)
         goto fail;
     close(blobs);
     *out = s;

@@ -23,6 +23,7 @@
 #include "../lib/cleanup.h"
 #include "../lib/file.h"
 #include "internal.h"
+#include "tarsplit.h"
 #include "unpack_int.h"
 
 #define READ_BLOCK (256u << 10)
@@ -33,6 +34,7 @@ struct stream {
     struct archive *dec;
     EVP_MD_CTX *raw_md, *tar_md;
     int blob_fd;
+    struct img_tarsplit *split;
     uint64_t raw_bytes, tar_bytes, max_bytes;
     bool dec_eof;
     /* Set by a callback that failed for a reason of ours (not libarchive's). */
@@ -107,6 +109,7 @@ static la_ssize_t next_block(struct stream *st, const void **out)
             snprintf(st->cb_msg, sizeof st->cb_msg, "write the layer's blob");
             return -1;
         }
+        img_tarsplit_feed(st->split, *out, size);
         st->tar_bytes += size;
         return (la_ssize_t)size;
     }
@@ -202,7 +205,7 @@ int img_unpack_stream(int in_fd, int rootfd, const struct img_unpack_opts *opts,
 {
     memset(res, 0, sizeof *res);
     res->compression = "none";
-    struct stream st = {.fd = in_fd, .blob_fd = opts->blob_fd};
+    struct stream st = {.fd = in_fd, .blob_fd = opts->blob_fd, .split = opts->split};
     st.max_bytes = opts->max_bytes ? opts->max_bytes : IMG_LAYER_MAX_BYTES;
     st.buf = malloc(READ_BLOCK);
     st.raw_md = EVP_MD_CTX_new();
@@ -233,6 +236,7 @@ int img_unpack_stream(int in_fd, int rootfd, const struct img_unpack_opts *opts,
             goto out;
         }
     }
+    res->tar_size = st.tar_bytes;
     if (img_sha256_final(st.tar_md, res->diff_id, err) < 0 ||
         img_sha256_final(st.raw_md, res->digest, err) < 0)
         goto out;

@@ -18,6 +18,7 @@
 
 #include "../lib/cleanup.h"
 #include "../lib/file.h"
+#include "tarsplit.h"
 #include "unpack_int.h"
 
 #define WH_PREFIX ".wh."
@@ -379,7 +380,14 @@ static int apply(struct unpack *u, struct archive_entry *e, const char *name, pi
         return -1;
     switch (type) {
     case AE_IFREG:
-        return make_file(u, parent, p.base, e, err);
+        if (make_file(u, parent, p.base, e, err) < 0)
+            return -1;
+        /* a sparse file's bytes in the tar are not its content */
+        if (archive_entry_sparse_count(e) > 0)
+            img_tarsplit_doubt(u->o->split);
+        else if (archive_entry_size(e) > 0)
+            img_tarsplit_file(u->o->split, u->r->entries, name, p.buf, archive_entry_size(e));
+        return 0;
     case AE_IFDIR:
         return make_dir(u, parent, p.base, p.buf, e, err);
     case AE_IFLNK:
@@ -453,6 +461,10 @@ int img_unpack_entries(struct archive *a, int rootfd, const struct img_unpack_op
     }
     if (ret == 0)
         ret = apply_dir_times(&u, err);
+    /* an entry that replaced another may have taken a file named to the
+     * tar-split */
+    if (u.dc.cleared > 0)
+        img_tarsplit_doubt(o->split);
     unpack_free(&u);
     return ret;
 }

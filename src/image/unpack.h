@@ -11,6 +11,8 @@
 
 #include "../lib/error.h"
 
+struct img_tarsplit;
+
 /* Defaults of the caps below. */
 #define IMG_LAYER_MAX_BYTES (256ull << 30) /* the uncompressed tar */
 #define IMG_LAYER_MAX_ENTRIES (4u << 20)
@@ -21,6 +23,7 @@ struct img_unpack_opts {
     uint64_t max_bytes;   /* of the uncompressed tar; 0: IMG_LAYER_MAX_BYTES */
     uint64_t max_entries; /* 0: IMG_LAYER_MAX_ENTRIES */
     int blob_fd;          /* the uncompressed tar is copied here as it streams; -1: not kept */
+    struct img_tarsplit *split; /* fed the uncompressed tar and told of its files; may be NULL */
 };
 
 struct img_unpack_result {
@@ -28,6 +31,7 @@ struct img_unpack_result {
     char digest[72];         /* sha256:<hex> of the bytes as read from the fd */
     int64_t size;            /* bytes of regular file content, as Docker counts a layer */
     uint64_t entries;        /* tar entries applied */
+    uint64_t tar_size;       /* bytes of the uncompressed tar */
     const char *compression; /* "none", "gzip", "bzip2", "xz" or "zstd" */
 };
 

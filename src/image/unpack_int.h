@@ -34,8 +34,9 @@ int img_open_in_root(int rootfd, const char *path, int flags);
  * directory. */
 struct img_dircache {
     char path[PATH_MAX];
-    int fd;     /* -1 when empty */
-    bool valid; /* false: fd stays open for whoever borrowed it, unused after */
+    int fd;                /* -1 when empty */
+    bool valid;            /* false: fd stays open for whoever borrowed it, unused after */
+    unsigned long cleared; /* entries img_clear_path removed */
 };
 void img_dircache_drop(struct img_dircache *c);
 

@@ -179,6 +179,7 @@ int img_clear_path(int parent, const char *base, bool keep_dir, struct img_dirca
     if (S_ISDIR(st.st_mode) && keep_dir)
         return 0;
     c->valid = false;
+    c->cleared++;
     if (S_ISDIR(st.st_mode))
         return pier_rm_rf_at(parent, base, err);
     if (unlinkat(parent, base, 0) < 0)

@@ -79,11 +79,16 @@ static int add(struct archive *a, const struct tar_entry *t)
 
 int tar_fd(const struct tar_entry *e, size_t n, const char *compression)
 {
+    return tar_fd_format(e, n, compression, "paxr");
+}
+
+int tar_fd_format(const struct tar_entry *e, size_t n, const char *compression, const char *format)
+{
     int fd = memfd_create("tar", MFD_CLOEXEC);
     if (fd < 0)
         return -1;
     struct archive *a = archive_write_new();
-    int ok = archive_write_set_format_pax_restricted(a) == ARCHIVE_OK &&
+    int ok = archive_write_set_format_by_name(a, format) == ARCHIVE_OK &&
              set_filter(a, compression) == ARCHIVE_OK &&
              archive_write_set_bytes_in_last_block(a, 1) == ARCHIVE_OK &&
              archive_write_open_fd(a, fd) == ARCHIVE_OK;

@@ -22,6 +22,9 @@ struct tar_entry {
 /* compression: "none", "gzip", "bzip2", "xz" or "zstd".  Returns -1 on
  * failure. */
 int tar_fd(const struct tar_entry *e, size_t n, const char *compression);
+/* The same in a format of libarchive's by name: "paxr" (pax where needed,
+ * tar_fd's), "pax", "gnutar", "ustar", "v7tar". */
+int tar_fd_format(const struct tar_entry *e, size_t n, const char *compression, const char *format);
 /* The same as bytes (heap), to compare with what the store kept. */
 int tar_bytes(const struct tar_entry *e, size_t n, const char *compression, char **out,
               size_t *len);
