@@ -24,6 +24,7 @@
 #include "../lib/cleanup.h"
 #include "../lib/json.h"
 #include "../lib/log.h"
+#include "../lib/progress_text.h"
 #include "../lib/work.h"
 #include "routes.h"
 
@@ -40,7 +41,8 @@ struct pump {
     const char *action; /* "save", "load": the events of the images */
     json_t *ids;        /* the images saved or loaded */
     struct img_save *sv;
-    int body;                     /* load: the uploaded archive */
+    struct api_body *body;        /* load: the archive as it arrives */
+    bool quiet;                   /* load: no progress of layers */
     struct reg_platform platform; /* the platform parameter's, when has_platform */
     bool has_platform;
     pier_err_t err;
@@ -71,8 +73,7 @@ static void pump_free(struct pump *p)
         close(p->rfd);
     if (p->wfd >= 0)
         close(p->wfd);
-    if (p->body >= 0)
-        close(p->body);
+    api_body_release(p->body);
     img_save_free(p->sv);
     json_decref(p->ids);
     pier_error_free(&p->err);
@@ -224,7 +225,7 @@ static struct pump *pump_new(struct api_req *r, const char *action)
     }
     p->e = api_engine(r);
     p->action = action;
-    p->rfd = p->wfd = p->body = -1;
+    p->rfd = p->wfd = -1;
     return p;
 }
 
@@ -306,6 +307,29 @@ static void load_line(void *data, const char *text)
     send_message(data, json_pack("{s:s}", "stream", text));
 }
 
+/* docker's progress of a layer it loaded, as its daemon sends it at the
+ * end of the layer: the id is its diff id's, the total its size in the
+ * archive. */
+static void load_layer(void *data, const char *diff_id, int64_t size)
+{
+    struct pump *p = data;
+    if (p->quiet)
+        return;
+    char id[13], text[128];
+    snprintf(id, sizeof id, "%.12s", diff_id + strlen("sha256:"));
+    /* as docker's daemon, which has no terminal: the width of 200 */
+    pier_progress_text(size, size, 200, text, sizeof text);
+    send_message(p, json_pack("{s:s, s:{s:I, s:I}, s:s, s:s}", "status", "Loading layer",
+                              "progressDetail", "current", (json_int_t)size, "total",
+                              (json_int_t)size, "progress", text, "id", id));
+}
+
+static int load_input_end(void *data, pier_err_t *err)
+{
+    struct pump *p = data;
+    return api_body_whole(p->body, err);
+}
+
 static void load_loaded(void *data, const char *image_id)
 {
     struct pump *p = data;
@@ -317,22 +341,26 @@ static void load_run(void *data)
     struct pump *p = data;
     struct img_load_report rep = {.line = load_line,
                                   .loaded = load_loaded,
+                                  .layer = load_layer,
+                                  .input_end = load_input_end,
                                   .data = p,
                                   .platform = p->has_platform ? &p->platform : NULL};
-    if (img_load(engine_images(p->e), p->body, &rep, &p->err) < 0) {
+    if (img_load(engine_images(p->e), api_body_pipe(p->body), &rep, &p->err) < 0) {
         const char *msg = pier_error_msg(p->err);
         send_message(p, json_pack("{s:{s:s}, s:s}", "errorDetail", "message", msg, "error", msg));
     }
+    /* the rest of the body, if any, is not wanted: the server drops it */
+    api_body_release(p->body);
+    p->body = NULL;
     close(p->wfd);
     p->wfd = -1;
 }
 
+/* Runs as soon as the headers are in (API_STREAM): the thread reads the
+ * archive as the client sends it, and the reply, held by the server until
+ * the body has all come, carries what the thread said meanwhile. */
 void h_images_load(struct api_req *r)
 {
-    if (api_body_fd(r) < 0) {
-        api_reply_error(r, 500, "the uploaded archive could not be kept");
-        return;
-    }
     struct pump *p = pump_new(r, "load");
     if (p == NULL)
         return;
@@ -340,13 +368,12 @@ void h_images_load(struct api_req *r)
         pump_free(p);
         return;
     }
-    /* the request's own fd goes with it, perhaps before the thread ends */
-    p->body = fcntl(api_body_fd(r), F_DUPFD_CLOEXEC, 3);
-    if (p->body < 0) {
-        api_reply_error(r, 500, "load: %s", strerror(errno));
+    p->body = api_body_take(r);
+    if (p->body == NULL) {
+        api_reply_error(r, 500, "load: the request body cannot be read");
         pump_free(p);
         return;
     }
-    /* quiet is accepted: pier sends no progress of layers either way */
+    p->quiet = api_query_bool(r, "quiet");
     pump_start(r, p, "application/json", load_run);
 }

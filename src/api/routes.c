@@ -37,7 +37,7 @@ static const struct api_route routes[] = {
     {"POST", "/images/create", h_images_create, API_UPLOAD},
     {"GET", "/images/json", h_images_list, 0},
     {"GET", "/images/get", h_images_get_all, 0},
-    {"POST", "/images/load", h_images_load, API_UPLOAD},
+    {"POST", "/images/load", h_images_load, API_STREAM},
     {"GET", "/images/{*}/get", h_images_get, 0},
     {"GET", "/images/{*}/json", h_images_inspect, 0},
     {"POST", "/images/{*}/tag", h_images_tag, 0},

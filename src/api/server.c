@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <microhttpd.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,12 @@ struct api_req {
     size_t body_len;
     bool body_too_large;
     int body_fd; /* API_UPLOAD */
+    /* API_STREAM: the body's pipe, written as it arrives; replies are held
+     * while body_open */
+    struct api_body *pipe_body;
+    int body_wfd;
+    struct pier_watch *body_w; /* the pipe's room, while suspended for it */
+    bool body_open, body_taken;
     enum req_state state;
     /* a reply made while deferred, queued when the connection resumes */
     struct MHD_Response *response;
@@ -70,6 +77,10 @@ struct api_stream {
     char *buf;
     size_t len, cap, off;
     bool ended, suspended, closed;
+    /* not yet queued (the request's body is still arriving): what is
+     * written is kept whole, and no writer is told to wait, since nothing
+     * drains it until the body has come */
+    bool held;
     bool peer_gone;              /* the client hung up while nothing was to send */
     struct pier_watch *hangup_w; /* while suspended: MHD does not watch then */
     void (*on_close)(void *data);
@@ -122,6 +133,15 @@ static void queue(struct api_req *r, int status, struct MHD_Response *resp)
     common_headers(resp);
     for (int i = 0; i < r->nhdr; i++)
         MHD_add_response_header(resp, r->hdr_name[i], r->hdr_value[i]);
+    if (r->body_open) {
+        /* queued once the body has all arrived (on_request) */
+        r->response = resp;
+        r->status = status;
+        r->state = REQ_READY;
+        if (r->stream != NULL)
+            r->stream->held = true;
+        return;
+    }
     if (r->state == REQ_DEFERRED) {
         r->response = resp;
         r->status = status;
@@ -338,7 +358,7 @@ size_t api_stream_write(struct api_stream *s, const void *p, size_t n)
     memcpy(s->buf + s->len, p, n);
     s->len += n;
     stream_wake(s);
-    return s->len - s->off;
+    return s->held ? 0 : s->len - s->off;
 }
 
 size_t api_stream_json_line(struct api_stream *s, json_t *j)
@@ -598,6 +618,143 @@ static void split_version(struct api_req *r, const char *url)
     snprintf(r->path, sizeof r->path, "%s", url);
 }
 
+/* ---- a body read as it arrives (API_STREAM) ---- */
+
+enum { BODY_ARRIVING, BODY_WHOLE, BODY_CUT };
+
+/* The server's and the taker's; the read end is the taker's, closed when
+ * it is done, so that the server's next write fails (EPIPE) rather than
+ * waits for room that never comes. */
+struct api_body {
+    atomic_int refs;
+    atomic_int state;
+    int rfd;
+};
+
+static void body_unref(struct api_body *b)
+{
+    if (b != NULL && atomic_fetch_sub(&b->refs, 1) == 1) {
+        if (b->rfd >= 0)
+            close(b->rfd);
+        free(b);
+    }
+}
+
+struct api_body *api_body_take(struct api_req *r)
+{
+    if (r->pipe_body == NULL || r->body_taken)
+        return NULL;
+    r->body_taken = true;
+    atomic_fetch_add(&r->pipe_body->refs, 1);
+    return r->pipe_body;
+}
+
+int api_body_pipe(const struct api_body *b)
+{
+    return b->rfd;
+}
+
+int api_body_whole(const struct api_body *b, pier_err_t *err)
+{
+    if (atomic_load(&b->state) == BODY_WHOLE)
+        return 0;
+    return pier_error(err, ECONNRESET, "the client went away before the end of the request body");
+}
+
+void api_body_release(struct api_body *b)
+{
+    if (b == NULL)
+        return;
+    close(b->rfd);
+    b->rfd = -1;
+    body_unref(b);
+}
+
+static void body_unwatch(struct api_req *r)
+{
+    if (r->body_w != NULL) {
+        pier_watch_del(r->body_w);
+        r->body_w = NULL;
+    }
+}
+
+/* The pipe's write end closed, once: whole (the reader sees its end) or
+ * cut, said before the reader can see the end. */
+static void body_close(struct api_req *r, int state)
+{
+    body_unwatch(r);
+    if (r->body_wfd < 0)
+        return;
+    atomic_store(&r->pipe_body->state, state);
+    close(r->body_wfd);
+    r->body_wfd = -1;
+}
+
+static void on_body_room(struct pier_loop *l, struct pier_watch *w, uint32_t events, void *data)
+{
+    (void)l;
+    (void)w;
+    (void)events;
+    struct api_req *r = data;
+    body_unwatch(r);
+    resume(r->srv, r->conn);
+    kick(r->srv);
+}
+
+static int body_open(struct api_req *r)
+{
+    int p[2];
+    struct api_body *b = calloc(1, sizeof *b);
+    if (b == NULL || pipe2(p, O_CLOEXEC) < 0) {
+        pier_warn("request body: %s", b ? strerror(errno) : "out of memory");
+        free(b);
+        return -1;
+    }
+    /* a larger pipe: fewer suspends of the connection while it is read */
+    fcntl(p[1], F_SETPIPE_SZ, 1 << 20);
+    fcntl(p[1], F_SETFL, fcntl(p[1], F_GETFL) | O_NONBLOCK);
+    atomic_init(&b->refs, 1);
+    atomic_init(&b->state, BODY_ARRIVING);
+    b->rfd = p[0];
+    r->pipe_body = b;
+    r->body_wfd = p[1];
+    r->body_open = true;
+    return 0;
+}
+
+/* Into the pipe what it takes now; when full, the connection waits (not
+ * the loop) for room, and MHD gives the rest again on resume. */
+static void body_write(struct api_req *r, const char *upload, size_t *upload_size)
+{
+    if (r->body_wfd < 0) {
+        *upload_size = 0; /* no reader (any more): dropped */
+        return;
+    }
+    ssize_t n = write(r->body_wfd, upload, *upload_size);
+    if (n < 0 && errno == EINTR)
+        return;
+    if (n < 0 && errno != EAGAIN) {
+        /* EPIPE: the reader finished early; the rest is not wanted */
+        body_close(r, BODY_CUT);
+        *upload_size = 0;
+        return;
+    }
+    if (n > 0)
+        *upload_size -= (size_t)n;
+    if (*upload_size == 0)
+        return;
+    pier_err_t err = NULL;
+    r->body_w = pier_watch_add(r->srv->loop, r->body_wfd, EPOLLOUT, on_body_room, r, &err);
+    if (r->body_w == NULL) {
+        pier_warn("request body: %s", pier_error_msg(err));
+        pier_error_free(&err);
+        body_close(r, BODY_CUT);
+        *upload_size = 0;
+        return;
+    }
+    suspend(r->srv, r->conn);
+}
+
 static void req_free(struct api_req *r)
 {
     for (int i = 0; i < r->nparams; i++)
@@ -606,6 +763,8 @@ static void req_free(struct api_req *r)
     free(r->all);
     if (r->body_fd >= 0)
         close(r->body_fd);
+    body_close(r, BODY_CUT); /* a body still open here was cut short */
+    body_unref(r->pipe_body);
     if (r->response)
         MHD_destroy_response(r->response);
     if (r->data_free)
@@ -639,7 +798,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         r->srv = srv;
         r->conn = conn;
         r->method = method;
-        r->body_fd = -1;
+        r->body_fd = r->body_wfd = -1;
         split_version(r, url);
         r->route = api_route_match(method, r->path, r->params, &r->nparams);
         if (r->route != NULL && (r->route->flags & API_UPLOAD)) {
@@ -648,9 +807,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                 pier_warn("upload: temporary file in `%s`: %s", srv->tmp_dir, strerror(errno));
         }
         *con_cls = r;
+        if (r->route != NULL && (r->route->flags & API_STREAM) && body_open(r) == 0) {
+            pier_debug("%s %s", method, url);
+            r->route->fn(r);
+            if (r->state == REQ_NEW)
+                api_reply_error(r, 500, "internal error: no reply to %s %s", method, r->path);
+            if (!r->body_taken) {
+                close(r->pipe_body->rfd);
+                r->pipe_body->rfd = -1;
+            }
+        }
         return MHD_YES;
     }
     if (*upload_size > 0) {
+        if (r->pipe_body != NULL) {
+            body_write(r, upload, upload_size);
+            return MHD_YES;
+        }
         if (r->body_fd >= 0) {
             if (pier_write_all(r->body_fd, upload, *upload_size) < 0)
                 r->body_too_large = true;
@@ -667,6 +840,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         }
         *upload_size = 0;
         return MHD_YES;
+    }
+    if (r->body_open) {
+        /* all of it came: the reader sees its end, the held reply goes */
+        r->body_open = false;
+        body_close(r, BODY_WHOLE);
+        if (r->stream != NULL)
+            r->stream->held = false;
     }
     switch (r->state) {
     case REQ_NEW:

@@ -29,6 +29,10 @@ struct api_route {
     unsigned flags;
 };
 #define API_UPLOAD 1u /* the body is streamed to a file (api_body_fd), not kept in memory */
+/* The handler runs as soon as the headers are in, and a thread of its reads
+ * the body as it arrives (api_body_take); its reply is held until the body
+ * has all arrived, as libmicrohttpd reads no body once a reply is queued. */
+#define API_STREAM 2u
 
 int api_server_start(struct pier_loop *loop, int listen_fd, struct engine *e, const char *tmp_dir,
                      struct api_server **out, pier_err_t *err);
@@ -60,6 +64,17 @@ int api_body_object(struct api_req *r, json_t **out, const char *missing);
 const char *api_body(struct api_req *r, size_t *len);
 /* For API_UPLOAD routes: an fd of the whole body, at its start. */
 int api_body_fd(struct api_req *r);
+/* API_STREAM routes: the body, taken once by the handler (NULL when it
+ * cannot be had); the taker reads it, blocking, from api_body_pipe and
+ * calls api_body_release when done, from any thread.  An early release
+ * makes the server drop the rest of the body. */
+struct api_body;
+struct api_body *api_body_take(struct api_req *r);
+int api_body_pipe(const struct api_body *b);
+/* At the pipe's end: 0 when the body came whole, else an error (ECONNRESET)
+ * saying that the client went away before its end. */
+int api_body_whole(const struct api_body *b, pier_err_t *err);
+void api_body_release(struct api_body *b);
 /* Data that lives as long as the request: freed by fn at its end. */
 void api_set_data(struct api_req *r, void *data, void (*fn)(void *));
 void *api_data(struct api_req *r);

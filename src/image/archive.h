@@ -59,14 +59,24 @@ struct img_load_report {
     void *data;
     /* only the images of this platform (load --platform); NULL: all */
     const struct reg_platform *platform;
+    /* A layer stored (not found in the store already), in the order of
+     * the images' layers: its diff id and its bytes in the archive, for
+     * docker's "Loading layer" progress.  May be NULL. */
+    void (*layer)(void *data, const char *diff_id, int64_t size);
+    /* At the end of fd: 0 when the input came whole, else an error saying
+     * why not (a client that went away).  May be NULL. */
+    int (*input_end)(void *data, pier_err_t *err);
 };
 
 /* Load every image of the archive read from fd (a tar, plain or
- * compressed; a regular file or not), in manifest.json's order: its layers
- * (each one's diff id checked against the config's rootfs.diff_ids), then
- * the image from its config's exact bytes, then its tags.  An image that
- * fails leaves nothing of itself; those before it stay loaded, as docker
- * leaves them. */
+ * compressed; a pipe or a file), in one pass: its layers are unpacked as
+ * they come, and at the end, from manifest.json, every image is checked
+ * (each layer's diff id against the config's rootfs.diff_ids) before any
+ * is stored; then in manifest.json's order its layers are put on their
+ * parents, the image made from its config's exact bytes, and tagged.  An
+ * archive that is refused leaves nothing; an image that fails to be
+ * stored leaves nothing of itself, those before it stay, as docker leaves
+ * them. */
 int img_load(struct img_store *s, int fd, const struct img_load_report *rep, pier_err_t *err);
 
 /* ---- what load is made of (for the unit tests and the fuzzer) ---- */
@@ -100,28 +110,55 @@ int img_archive_manifest_parse(const char *text, size_t len, struct img_archive_
                                pier_err_t *err);
 void img_archive_manifest_free(struct img_archive_manifest *m);
 
-/* The regular files of a plain tar read through fd (which must be
- * seekable), by canonical name: where each one's bytes are in the file.
- * Symlinks and hard links are followed when looked up. */
+/* The files of a tar (plain or compressed) read in one pass from fd, by
+ * canonical name.  Symlinks and hard links are followed when looked up. */
 struct img_archive_entry {
     char *name;
     char *link;   /* a symlink's or hard link's canonical target, or NULL */
     bool symlink; /* link is a symlink's (relative to the entry's folder) */
-    int64_t offset, size;
+    int64_t size;
     size_t seq; /* its place in the tar */
+    char *data; /* its bytes (NUL-ended) when kept in memory */
+    void *user; /* what the scan's stream made of it */
 };
 struct img_archive_index {
     struct img_archive_entry *e;
     size_t n;
 };
-int img_archive_index_read(int fd, struct img_archive_index *idx, pier_err_t *err);
+/* Kept in memory: every file of at most KEEP_SMALL bytes, and one of JSON
+ * (its first byte '{' or '[') of at most KEEP_JSON; all of them at most
+ * KEEP_TOTAL, or the archive is refused. */
+#define IMG_ARCHIVE_KEEP_SMALL (1u << 20)
+#define IMG_ARCHIVE_KEEP_JSON (8u << 20)
+#define IMG_ARCHIVE_KEEP_TOTAL (256u << 20)
+/* An entry's bytes as they come: 1 with a block, 0 at its end, -1 when
+ * the archive cannot be read. */
+struct img_archive_in;
+int img_archive_in_read(struct img_archive_in *in, const void **buf, size_t *len, pier_err_t *err);
+struct img_archive_scan {
+    /* A file not kept: read it (or not: the rest is skipped), and note in
+     * e->user what became of it.  An error stops the scan.  NULL: files
+     * not kept are skipped. */
+    int (*stream)(void *data, struct img_archive_entry *e, struct img_archive_in *in,
+                  pier_err_t *err);
+    /* Frees an e->user (an error or img_archive_scan_free). */
+    void (*drop)(void *data, void *user);
+    /* At fd's end: 0 when the input came whole, else why not (may be NULL;
+     * when set, fd is read to its end). */
+    int (*input_end)(void *data, pier_err_t *err);
+    void *data;
+};
+int img_archive_scan(int fd, const struct img_archive_scan *sc, struct img_archive_index *idx,
+                     pier_err_t *err);
+/* Frees the index, and with sc's drop what the stream made. */
+void img_archive_scan_free(struct img_archive_index *idx, const struct img_archive_scan *sc);
 void img_archive_index_free(struct img_archive_index *idx);
 /* The regular file at path, links followed; NULL (and an error naming
  * path) when there is none. */
 const struct img_archive_entry *img_archive_lookup(const struct img_archive_index *idx,
                                                    const char *path, pier_err_t *err);
-/* Read a whole entry of at most max bytes (NUL-terminated). */
-int img_archive_read(int fd, const struct img_archive_entry *e, size_t max, char **out, size_t *len,
+/* A kept entry's bytes, when it has at most max. */
+int img_archive_data(const struct img_archive_entry *e, size_t max, const char **out, size_t *len,
                      pier_err_t *err);
 
 #endif

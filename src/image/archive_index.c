@@ -1,12 +1,9 @@
-/* Where the files of a plain tar are, read once: a docker archive's
- * entries come in any order (docker writes its layers before
- * manifest.json), and layers must be unpacked in the manifest's order, so
- * the loader reads each file's bytes straight from the tar by offset
- * instead of unpacking the archive first, as docker does.
- *
- * libarchive's tar reader has consumed exactly an entry's headers (pax and
- * GNU extensions included) when it returns it: the position of its input
- * is then where the entry's data begins. */
+/* A docker archive read in one pass, as it arrives: its entries come in
+ * any order (docker writes its layers before manifest.json, which says
+ * what they are), so each regular file is either kept in memory (the small
+ * ones: manifest.json, configs, repositories) or handed to the caller as
+ * its bytes come (the layers), and what names point where is noted; the
+ * caller makes sense of it all at the end, from manifest.json. */
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
@@ -18,6 +15,7 @@
 #include "../lib/cleanup.h"
 #include "archive.h"
 
+#define READ_BLOCK (256u << 10)
 #define MAX_HOPS 16
 
 void img_archive_index_free(struct img_archive_index *idx)
@@ -25,6 +23,7 @@ void img_archive_index_free(struct img_archive_index *idx)
     for (size_t i = 0; i < idx->n; i++) {
         free(idx->e[i].name);
         free(idx->e[i].link);
+        free(idx->e[i].data);
     }
     free(idx->e);
     idx->e = NULL;
@@ -79,9 +78,127 @@ static int add(struct img_archive_index *idx, size_t *cap, struct img_archive_en
     return 0;
 }
 
-/* One entry: a regular file where its data is, a link where it points. */
-static int entry(struct archive *a, struct archive_entry *ae, struct img_archive_index *idx,
-                 size_t *cap, pier_err_t *err)
+/* The input, for libarchive: what it read, and whether it ended whole. */
+struct input {
+    int fd;
+    unsigned char *buf;
+    uint64_t total;
+    const struct img_archive_scan *ops;
+    pier_err_t err; /* why the input failed, when it did */
+};
+
+/* The input's own error, as the scan's (the archive's is a copy of it). */
+static int input_failed(struct input *in, pier_err_t *err)
+{
+    pier_error_free(err);
+    if (err != NULL)
+        *err = in->err;
+    else
+        pier_error_free(&in->err);
+    in->err = NULL;
+    return -1;
+}
+
+static la_ssize_t input_read(struct archive *a, void *data, const void **out)
+{
+    struct input *in = data;
+    ssize_t n;
+    do
+        n = read(in->fd, in->buf, READ_BLOCK);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        pier_error(&in->err, errno, "read the archive");
+        archive_set_error(a, errno, "%s", pier_error_msg(in->err));
+        return -1;
+    }
+    if (n == 0 && in->ops->input_end != NULL && in->err == NULL &&
+        in->ops->input_end(in->ops->data, &in->err) < 0) {
+        archive_set_error(a, EIO, "%s", pier_error_msg(in->err));
+        return -1;
+    }
+    in->total += (uint64_t)n;
+    *out = in->buf;
+    return n;
+}
+
+/* An entry's data, the first block kept back while the scan decided. */
+struct img_archive_in {
+    struct archive *a;
+    const void *first;
+    size_t first_len;
+    const char *name;
+};
+
+int img_archive_in_read(struct img_archive_in *in, const void **buf, size_t *len, pier_err_t *err)
+{
+    if (in->first != NULL) {
+        *buf = in->first;
+        *len = in->first_len;
+        in->first = NULL;
+        return 1;
+    }
+    for (;;) {
+        la_int64_t off;
+        int rc = archive_read_data_block(in->a, buf, len, &off);
+        if (rc == ARCHIVE_EOF)
+            return 0;
+        if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN)
+            return pier_error(err, 0, "read %s: %s", in->name, archive_error_string(in->a));
+        if (*len > 0)
+            return 1;
+    }
+}
+
+/* A small file whose bytes are kept, or one too big or not of JSON for
+ * memory, which the caller reads as it comes.  Small files of other kinds
+ * (small layers) are kept while the total allows. */
+static bool keep(const struct img_archive_scan *sc, size_t kept, int64_t size, const void *first,
+                 size_t n)
+{
+    const char *p = first;
+    size_t i = 0;
+    while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r'))
+        i++;
+    bool json = i < n && (p[i] == '{' || p[i] == '[');
+    if (sc->stream == NULL)
+        return size <= IMG_ARCHIVE_KEEP_JSON;
+    if (size <= IMG_ARCHIVE_KEEP_SMALL && kept + (size_t)size <= IMG_ARCHIVE_KEEP_TOTAL)
+        return true;
+    return json && size <= IMG_ARCHIVE_KEEP_JSON;
+}
+
+static int keep_bytes(struct img_archive_in *in, struct img_archive_entry *e, size_t *kept,
+                      pier_err_t *err)
+{
+    size_t n = (size_t)e->size;
+    if (*kept + n > IMG_ARCHIVE_KEEP_TOTAL)
+        return pier_error(err, 0, "%s: the small files of the archive come to more than %u MiB",
+                          e->name, IMG_ARCHIVE_KEEP_TOTAL >> 20);
+    e->data = malloc(n + 1);
+    if (e->data == NULL)
+        return pier_error(err, ENOMEM, "read %s", e->name);
+    size_t got = 0;
+    const void *p;
+    size_t len;
+    int rc;
+    while ((rc = img_archive_in_read(in, &p, &len, err)) > 0) {
+        if (len > n - got)
+            return pier_error(err, 0, "read %s: longer than its header says", e->name);
+        memcpy(e->data + got, p, len);
+        got += len;
+    }
+    if (rc < 0)
+        return -1;
+    if (got != n)
+        return pier_error(err, 0, "read %s: the archive ends in it", e->name);
+    e->data[n] = '\0';
+    *kept += n;
+    return 0;
+}
+
+/* One entry: a regular file's bytes kept or streamed, a link's target. */
+static int entry(struct archive *a, struct archive_entry *ae, const struct img_archive_scan *sc,
+                 struct img_archive_index *idx, size_t *cap, size_t *kept, pier_err_t *err)
 {
     const char *raw = archive_entry_pathname(ae);
     if (raw == NULL)
@@ -93,7 +210,7 @@ static int entry(struct archive *a, struct archive_entry *ae, struct img_archive
         return 0; /* folders, devices, fifos: nothing a loader reads */
     if (img_archive_path(raw, name, sizeof name, err) < 0)
         return pier_error_wrap(err, "entry");
-    struct img_archive_entry e = {.offset = -1, .size = -1};
+    struct img_archive_entry e = {.size = -1};
     char target[IMG_ARCHIVE_PATH_MAX];
     if (hard != NULL) {
         if (img_archive_path(hard, target, sizeof target, err) < 0)
@@ -114,16 +231,36 @@ static int entry(struct archive *a, struct archive_entry *ae, struct img_archive
     } else {
         if (archive_entry_sparse_count(ae) > 0)
             return pier_error(err, 0, "entry %s: a sparse file", name);
-        e.offset = archive_filter_bytes(a, 0);
+        if (!archive_entry_size_is_set(ae) || archive_entry_size(ae) < 0)
+            return pier_error(err, 0, "entry %s: no size", name);
         e.size = archive_entry_size(ae);
-        if (e.offset < 0 || e.size < 0)
-            return pier_error(err, 0, "entry %s: no size or position", name);
     }
     e.name = strdup(name);
-    if (e.name == NULL || (e.offset < 0 && e.link == NULL) || add(idx, cap, &e, err) < 0) {
+    if (e.name == NULL || (e.size < 0 && e.link == NULL)) {
         free(e.name);
         free(e.link);
-        return err && *err ? -1 : pier_error(err, ENOMEM, "index the archive");
+        return pier_error(err, ENOMEM, "read the archive");
+    }
+    int ret = 0;
+    if (e.link == NULL) {
+        struct img_archive_in in = {.a = a, .name = e.name};
+        int rc = img_archive_in_read(&in, &in.first, &in.first_len, err);
+        if (rc < 0)
+            ret = -1;
+        else if (rc == 0)
+            in.first = NULL;
+        if (ret == 0 && keep(sc, *kept, e.size, in.first, in.first_len))
+            ret = keep_bytes(&in, &e, kept, err);
+        else if (ret == 0 && sc->stream != NULL)
+            ret = sc->stream(sc->data, &e, &in, err);
+    }
+    if (ret < 0 || add(idx, cap, &e, err) < 0) {
+        if (sc->drop != NULL && e.user != NULL)
+            sc->drop(sc->data, e.user);
+        free(e.name);
+        free(e.link);
+        free(e.data);
+        return -1;
     }
     return 0;
 }
@@ -138,19 +275,33 @@ static int by_name(const void *a, const void *b)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-int img_archive_index_read(int fd, struct img_archive_index *idx, pier_err_t *err)
+int img_archive_scan(int fd, const struct img_archive_scan *sc, struct img_archive_index *idx,
+                     pier_err_t *err)
 {
     memset(idx, 0, sizeof *idx);
-    if (lseek(fd, 0, SEEK_SET) < 0)
-        return pier_error(err, errno, "read the archive: not seekable");
+    struct input in = {.fd = fd, .buf = malloc(READ_BLOCK), .ops = sc};
     struct archive *a = archive_read_new();
-    if (a == NULL)
+    if (a == NULL || in.buf == NULL) {
+        free(in.buf);
+        if (a != NULL)
+            archive_read_free(a);
         return pier_error(err, ENOMEM, "libarchive");
-    size_t cap = 0;
+    }
+    size_t cap = 0, kept = 0;
     int ret = 0;
-    if (archive_read_support_format_tar(a) != ARCHIVE_OK ||
-        archive_read_open_fd(a, fd, 64 << 10) != ARCHIVE_OK) {
-        ret = pier_error(err, 0, "not a tar archive: %s", archive_error_string(a));
+    /* gzip, bzip2, xz, zstd: what docker's DecompressStream takes */
+    if (archive_read_support_filter_gzip(a) != ARCHIVE_OK ||
+        archive_read_support_filter_bzip2(a) != ARCHIVE_OK ||
+        archive_read_support_filter_xz(a) != ARCHIVE_OK ||
+        archive_read_support_filter_zstd(a) != ARCHIVE_OK ||
+        archive_read_support_format_tar(a) != ARCHIVE_OK ||
+        archive_read_open(a, &in, NULL, input_read, NULL) != ARCHIVE_OK) {
+        if (in.err != NULL)
+            ret = input_failed(&in, err);
+        else if (in.total == 0)
+            ret = pier_error(err, 0, "the archive is empty");
+        else
+            ret = pier_error(err, 0, "not a tar archive: %s", archive_error_string(a));
         goto out;
     }
     for (;;) {
@@ -159,23 +310,49 @@ int img_archive_index_read(int fd, struct img_archive_index *idx, pier_err_t *er
         if (r == ARCHIVE_EOF)
             break;
         if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
-            ret = pier_error(err, 0, "read the archive%s: %s", idx->n ? "" : " (is it a tar?)",
-                             archive_error_string(a));
+            if (in.err != NULL)
+                ret = input_failed(&in, err);
+            else
+                ret = pier_error(err, 0, "read the archive%s: %s", idx->n ? "" : " (is it a tar?)",
+                                 archive_error_string(a));
             goto out;
         }
-        if (entry(a, ae, idx, &cap, err) < 0) {
+        if (entry(a, ae, sc, idx, &cap, &kept, err) < 0) {
+            if (in.err != NULL)
+                input_failed(&in, err);
             ret = pier_error_wrap(err, "read the archive");
             goto out;
         }
+    }
+    /* whatever follows the tar's end is read too: the input must have
+     * come whole (a client that went away is no archive) */
+    while (sc->input_end != NULL && in.err == NULL) {
+        const void *p;
+        if (input_read(a, &in, &p) <= 0)
+            break;
+    }
+    if (in.err != NULL) {
+        ret = input_failed(&in, err);
+        goto out;
     }
     /* Sorted by name, then by place: the last of a name comes last. */
     if (idx->n > 0)
         qsort(idx->e, idx->n, sizeof *idx->e, by_name);
 out:
     archive_read_free(a);
+    free(in.buf);
+    pier_error_free(&in.err);
     if (ret < 0)
-        img_archive_index_free(idx);
+        img_archive_scan_free(idx, sc);
     return ret;
+}
+
+void img_archive_scan_free(struct img_archive_index *idx, const struct img_archive_scan *sc)
+{
+    for (size_t i = 0; i < idx->n; i++)
+        if (idx->e[i].user != NULL && sc != NULL && sc->drop != NULL)
+            sc->drop(sc->data, idx->e[i].user);
+    img_archive_index_free(idx);
 }
 
 static const struct img_archive_entry *find(const struct img_archive_index *idx, const char *name)
@@ -220,27 +397,14 @@ const struct img_archive_entry *img_archive_lookup(const struct img_archive_inde
     return NULL;
 }
 
-int img_archive_read(int fd, const struct img_archive_entry *e, size_t max, char **out, size_t *len,
+int img_archive_data(const struct img_archive_entry *e, size_t max, const char **out, size_t *len,
                      pier_err_t *err)
 {
     if (e->size < 0 || (uint64_t)e->size > max)
         return pier_error(err, 0, "%s: larger than %zu bytes", e->name, max);
-    size_t n = (size_t)e->size;
-    cleanup_free char *buf = malloc(n + 1);
-    if (buf == NULL)
-        return pier_error(err, ENOMEM, "read %s", e->name);
-    for (size_t got = 0; got < n;) {
-        ssize_t r = pread(fd, buf + got, n - got, e->offset + (off_t)got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            return pier_error(err, errno, "read %s", e->name);
-        if (r == 0)
-            return pier_error(err, 0, "read %s: the archive ends in it", e->name);
-        got += (size_t)r;
-    }
-    buf[n] = '\0';
-    *out = steal_pointer(&buf);
-    *len = n;
+    if (e->data == NULL)
+        return pier_error(err, 0, "%s: not a small file of JSON", e->name);
+    *out = e->data;
+    *len = (size_t)e->size;
     return 0;
 }

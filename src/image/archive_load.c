@@ -1,176 +1,196 @@
-/* `docker load`: the images of a docker archive into the store.
+/* `docker load`: the images of a docker archive into the store, read in
+ * one pass as the archive arrives (archive_index.c).
  *
- * The archive is made a plain tar in a seekable file first (a compressed
- * or piped one is copied out, decompressed, into a temporary file of the
- * store's), indexed once (archive_index.c), and then read by offset: every
- * image is checked whole (manifest.json, its config, that each layer it
- * names is there) before its first layer is unpacked.  A layer goes to
- * img_layer_add through a socketpair that a thread fills from the tar, so
- * that it is hashed and unpacked in one pass with no copy; a compressed
- * one is hashed first, so that a layer whose diff id is not the config's
- * is refused before it is stored, whatever its compression. */
-#include <archive.h>
+ * A file too big to keep in memory is taken for a layer and unpacked as
+ * its bytes come, into a temporary of the store (img_layer_unpack, through
+ * a socketpair that this thread fills while another unpacks), since the
+ * layers come before manifest.json, which says what they are and in what
+ * order.  At the end every image is checked whole (its config, the diff id
+ * of each of its layers) before the first is stored; then each layer is
+ * committed on its parent, and the temporaries no image took are dropped.
+ * A layer that two images hold on different parents is unpacked again
+ * from the store for the second. */
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../lib/cleanup.h"
-#include "../lib/file.h"
 #include "../lib/json.h"
 #include "archive.h"
 #include "internal.h"
 #include "registry.h"
 
 #define COPY_BLOCK (256u << 10)
-/* A whole archive, decompressed: far beyond any image, short of a full disk. */
-#define ARCHIVE_MAX_BYTES (4ull << 40)
 
-/* ---- the input as a plain, seekable tar ---- */
+/* ---- layers as they come ---- */
 
-/* gzip, bzip2, xz, zstd: what docker's DecompressStream takes. */
-static bool is_compressed(const unsigned char *m, size_t n)
-{
-    return (n >= 2 && m[0] == 0x1f && m[1] == 0x8b) ||
-           (n >= 3 && m[0] == 'B' && m[1] == 'Z' && m[2] == 'h') ||
-           (n >= 6 && memcmp(m,
-                             "\xfd"
-                             "7zXZ\0",
-                             6) == 0) ||
-           (n >= 4 && memcmp(m, "\x28\xb5\x2f\xfd", 4) == 0);
-}
-
-/* Reads a range of a file for libarchive, by pread: fd's offset is not
- * touched, and nothing past the range is seen. */
-struct range {
-    int fd;
-    int64_t off, left;
-    unsigned char *buf;
-    int errnum;
+/* What became of a file not kept in memory (an entry's user). */
+struct slot {
+    struct img_layer_tmp *tmp; /* unpacked, not yet committed */
+    char *error;               /* why it could not be unpacked */
+    bool committed;            /* tmp went into the store: info says what */
+    struct img_layer_info info;
 };
 
-static la_ssize_t range_read(struct archive *a, void *data, const void **out)
+/* Bytes into a socket, from another thread: a small layer kept in memory,
+ * or a stored layer read back. */
+struct feed {
+    int out;
+    const char *buf; /* from memory */
+    size_t len;
+    struct img_tar_reader *tar; /* from the store */
+    int errnum;                 /* a failure to read; EPIPE when the reader left */
+    pier_err_t err;
+};
+
+static int send_all(int fd, const void *p, size_t n)
 {
-    struct range *r = data;
-    size_t want = r->left < (int64_t)COPY_BLOCK ? (size_t)r->left : COPY_BLOCK;
-    if (want == 0)
-        return 0;
-    ssize_t n;
-    do
-        n = pread(r->fd, r->buf, want, r->off);
-    while (n < 0 && errno == EINTR);
-    if (n <= 0) {
-        r->errnum = n < 0 ? errno : EIO;
-        archive_set_error(a, r->errnum, "%s",
-                          n < 0 ? "read the archive" : "the archive ends early");
-        return -1;
+    for (size_t done = 0; done < n;) {
+        ssize_t w = send(fd, (const char *)p + done, n - done, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return -1;
+        done += (size_t)w;
     }
-    r->off += n;
-    r->left -= n;
-    *out = r->buf;
-    return n;
+    return 0;
 }
 
-/* Decompress (or only copy) the range into out; sha256 of what came out
- * when md is given.  At most max bytes. */
-static int inflate_range(int fd, int64_t off, int64_t len, int out, EVP_MD_CTX *md, uint64_t max,
-                         const char *what, pier_err_t *err)
+static void *feed_run(void *data)
 {
-    struct range r = {.fd = fd, .off = off, .left = len, .buf = malloc(COPY_BLOCK)};
-    struct archive *a = archive_read_new();
-    int ret = 0;
-    struct archive_entry *ae;
-    uint64_t total = 0;
-    if (r.buf == NULL || a == NULL) {
-        ret = pier_error(err, ENOMEM, "read %s", what);
-        goto out;
+    struct feed *f = data;
+    if (f->tar == NULL) {
+        if (send_all(f->out, f->buf, f->len) < 0)
+            f->errnum = errno;
+    } else {
+        char *buf = malloc(COPY_BLOCK);
+        ssize_t n = 0;
+        while (buf != NULL && (n = img_tar_read(f->tar, buf, COPY_BLOCK, &f->err)) > 0)
+            if (send_all(f->out, buf, (size_t)n) < 0) {
+                f->errnum = errno;
+                break;
+            }
+        if (buf == NULL || n < 0)
+            f->errnum = buf ? EIO : ENOMEM;
+        free(buf);
     }
-    if (archive_read_support_filter_gzip(a) != ARCHIVE_OK ||
-        archive_read_support_filter_bzip2(a) != ARCHIVE_OK ||
-        archive_read_support_filter_xz(a) != ARCHIVE_OK ||
-        archive_read_support_filter_zstd(a) != ARCHIVE_OK ||
-        archive_read_support_format_raw(a) != ARCHIVE_OK ||
-        archive_read_open(a, &r, NULL, range_read, NULL) != ARCHIVE_OK ||
-        archive_read_next_header(a, &ae) != ARCHIVE_OK) {
-        ret = pier_error(err, 0, "read %s: %s", what, archive_error_string(a));
-        goto out;
+    close(f->out);
+    return NULL;
+}
+
+/* Unpack into a temporary what f sends (its out made here) on a thread of
+ * its own. */
+static int unpack_fed(struct img_store *s, struct feed *f, struct img_layer_tmp **tmp,
+                      pier_err_t *err)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+        return pier_error(err, errno, "socketpair");
+    f->out = sv[1];
+    pthread_t t;
+    int rc = pthread_create(&t, NULL, feed_run, f);
+    if (rc != 0) {
+        close(sv[0]);
+        close(sv[1]);
+        return pier_error(err, rc, "start a thread");
     }
-    for (;;) {
-        const void *p;
-        size_t n;
-        la_int64_t o;
-        int rc = archive_read_data_block(a, &p, &n, &o);
-        if (rc == ARCHIVE_EOF)
-            break;
-        if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) {
-            ret = pier_error(err, 0, "decompress %s: %s", what, archive_error_string(a));
-            goto out;
+    int ret = img_layer_unpack(s, sv[0], NULL, tmp, err);
+    close(sv[0]);
+    pthread_join(t, NULL);
+    if (ret == 0 && f->errnum != 0 && f->errnum != EPIPE) {
+        img_layer_drop(s, *tmp);
+        *tmp = NULL;
+        if (f->err != NULL) {
+            pier_error_free(err);
+            *err = f->err;
+            f->err = NULL;
+            return -1;
         }
-        total += n;
-        if (total > max) {
-            ret = pier_error(err, 0, "%s: larger than %llu bytes uncompressed", what,
-                             (unsigned long long)max);
-            goto out;
-        }
-        if ((md != NULL && EVP_DigestUpdate(md, p, n) != 1) ||
-            (out >= 0 && pier_write_all(out, p, n) < 0)) {
-            ret = pier_error(err, errno, "decompress %s", what);
-            goto out;
-        }
+        return pier_error(err, f->errnum, "read the layer");
     }
-out:
-    if (a != NULL)
-        archive_read_free(a);
-    free(r.buf);
+    pier_error_free(&f->err);
     return ret;
 }
 
-/* fd itself when it is a plain tar in a regular file; else a temporary
- * file of the store's with the tar, decompressed, in *tmp. */
-static int plain_tar(struct img_store *s, int fd, int *tar, int *tmp, pier_err_t *err)
+struct unpacker {
+    struct img_store *s;
+    int in;
+    struct img_layer_tmp *tmp;
+    pier_err_t err;
+};
+
+static void *unpack_run(void *data)
 {
-    unsigned char magic[6];
-    struct stat st;
-    if (fstat(fd, &st) < 0)
-        return pier_error(err, errno, "read the archive");
-    ssize_t n = S_ISREG(st.st_mode) ? pread(fd, magic, sizeof magic, 0) : 0;
-    if (n < 0)
-        return pier_error(err, errno, "read the archive");
-    if (S_ISREG(st.st_mode) && !is_compressed(magic, (size_t)n)) {
-        *tar = fd;
-        return 0;
+    struct unpacker *u = data;
+    if (img_layer_unpack(u->s, u->in, NULL, &u->tmp, &u->err) < 0)
+        u->tmp = NULL;
+    close(u->in); /* the scan's sends fail (EPIPE) if it stopped early */
+    return NULL;
+}
+
+struct load {
+    struct img_store *s;
+    const struct img_load_report *rep;
+    char *ids_text; /* "Loaded image ID: ..." lines, said at the end as docker does */
+    size_t ids_len;
+    bool last_untagged;
+};
+
+static void slot_drop(void *data, void *user)
+{
+    struct load *l = data;
+    struct slot *sl = user;
+    if (sl->tmp != NULL)
+        img_layer_drop(l->s, sl->tmp);
+    free(sl->error);
+    free(sl);
+}
+
+/* The scan's stream: a file too big to keep, unpacked as a layer as it
+ * comes.  One that is no layer is noted as such; only the archive failing
+ * to be read stops the load. */
+static int stream_layer(void *data, struct img_archive_entry *e, struct img_archive_in *in,
+                        pier_err_t *err)
+{
+    struct load *l = data;
+    struct slot *sl = calloc(1, sizeof *sl);
+    if (sl == NULL)
+        return pier_error(err, ENOMEM, "load");
+    e->user = sl;
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+        return pier_error(err, errno, "socketpair");
+    struct unpacker u = {.s = l->s, .in = sv[0]};
+    pthread_t t;
+    int rc = pthread_create(&t, NULL, unpack_run, &u);
+    if (rc != 0) {
+        close(sv[0]);
+        close(sv[1]);
+        return pier_error(err, rc, "start a thread");
     }
-    *tmp = img_tmp_file(s, "archive", err);
-    if (*tmp < 0)
+    const void *p;
+    size_t n;
+    bool sending = true;
+    while ((rc = img_archive_in_read(in, &p, &n, err)) > 0)
+        if (sending && send_all(sv[1], p, n) < 0)
+            sending = false; /* the unpack stopped: the rest is read past */
+    close(sv[1]);
+    pthread_join(t, NULL);
+    sl->tmp = u.tmp;
+    if (rc < 0) {
+        pier_error_free(&u.err);
         return -1;
-    if (S_ISREG(st.st_mode)) {
-        if (inflate_range(fd, 0, st.st_size, *tmp, NULL, ARCHIVE_MAX_BYTES, "the archive", err) < 0)
-            return -1;
-    } else {
-        /* a pipe: copied as it is, decompressed below if it must be */
-        char *buf = malloc(COPY_BLOCK);
-        ssize_t r;
-        while (buf != NULL && ((r = read(fd, buf, COPY_BLOCK)) > 0 || (r < 0 && errno == EINTR)))
-            if (r > 0 && pier_write_all(*tmp, buf, (size_t)r) < 0)
-                break;
-        free(buf);
-        if (buf == NULL || r != 0)
-            return pier_error(err, buf ? errno : ENOMEM, "read the archive");
-        int copy = *tmp;
-        *tmp = -1;
-        int ret = plain_tar(s, copy, tar, tmp, err);
-        if (*tar == copy)
-            *tmp = copy;
-        else
-            close(copy);
-        return ret;
     }
-    *tar = *tmp;
+    if (u.tmp == NULL) {
+        sl->error = strdup(pier_error_msg(u.err));
+        pier_error_free(&u.err);
+        if (sl->error == NULL)
+            return pier_error(err, ENOMEM, "load");
+    }
     return 0;
 }
 
@@ -178,18 +198,19 @@ static int plain_tar(struct img_store *s, int fd, int *tar, int *tmp, pier_err_t
 
 struct plan {
     const struct img_archive_item *item;
-    char *config;
+    const char *config; /* the kept entry's bytes */
     size_t config_len;
     size_t nlayers;
     char (*diff)[IMG_DIGEST_SIZE];
     const struct img_archive_entry **layers;
+    struct slot **slots;
 };
 
 static void plan_free(struct plan *p)
 {
-    free(p->config);
     free(p->diff);
     free(p->layers);
+    free(p->slots);
 }
 
 /* rootfs.diff_ids of the config, each a sha256 digest. */
@@ -222,14 +243,58 @@ static int config_diff_ids(json_t *cfg, struct plan *p, pier_err_t *err)
     return 0;
 }
 
-static int plan_image(int tar, const struct img_archive_index *idx,
+/* The slot of a layer's entry: a kept one (a small layer) is unpacked now. */
+static struct slot *layer_slot(struct load *l, const struct img_archive_entry *e, pier_err_t *err)
+{
+    struct img_archive_entry *me = (struct img_archive_entry *)e;
+    if (me->user == NULL) {
+        struct slot *sl = calloc(1, sizeof *sl);
+        if (sl == NULL) {
+            pier_error(err, ENOMEM, "load");
+            return NULL;
+        }
+        me->user = sl;
+        struct feed f = {.buf = e->data ? e->data : "", .len = e->data ? (size_t)e->size : 0};
+        pier_err_t uerr = NULL;
+        if (unpack_fed(l->s, &f, &sl->tmp, &uerr) < 0) {
+            sl->tmp = NULL;
+            sl->error = strdup(pier_error_msg(uerr));
+            pier_error_free(&uerr);
+            if (sl->error == NULL) {
+                pier_error(err, ENOMEM, "load");
+                return NULL;
+            }
+        }
+    }
+    struct slot *sl = me->user;
+    if (sl->error != NULL) {
+        pier_error(err, 0, "%s: %s", e->name, sl->error);
+        return NULL;
+    }
+    return sl;
+}
+
+/* The layer's diff id is the config's. */
+static int check_layer(const struct img_archive_entry *e, const struct slot *sl, const char *diff,
+                       pier_err_t *err)
+{
+    const struct img_layer_info *info = sl->committed ? &sl->info : img_layer_tmp_info(sl->tmp);
+    if (strcmp(info->diff_id, diff) == 0)
+        return 0;
+    if (strcmp(info->digest, info->diff_id) == 0) /* a plain tar */
+        return pier_error(err, 0, "%s: the layer's digest is %s, not %s as expected", e->name,
+                          info->diff_id, diff);
+    return pier_error(err, 0, "%s: its diff id is %s, the config says %s", e->name, info->diff_id,
+                      diff);
+}
+
+static int plan_image(struct load *l, const struct img_archive_index *idx,
                       const struct img_archive_item *it, struct plan *p, pier_err_t *err)
 {
     p->item = it;
     const struct img_archive_entry *ce = img_archive_lookup(idx, it->config, err);
     cleanup_json json_t *cfg = NULL;
-    if (ce == NULL ||
-        img_archive_read(tar, ce, IMG_CONFIG_MAX, &p->config, &p->config_len, err) < 0 ||
+    if (ce == NULL || img_archive_data(ce, IMG_CONFIG_MAX, &p->config, &p->config_len, err) < 0 ||
         pier_json_parse(p->config, p->config_len, "invalid JSON", &cfg, err) < 0)
         return pier_error_wrap(err, "config %s", it->config);
     if (!json_is_object(cfg))
@@ -237,129 +302,52 @@ static int plan_image(int tar, const struct img_archive_index *idx,
     if (config_diff_ids(cfg, p, err) < 0)
         return pier_error_wrap(err, "config %s", it->config);
     p->layers = calloc(p->nlayers ? p->nlayers : 1, sizeof *p->layers);
-    if (p->layers == NULL)
+    p->slots = calloc(p->nlayers ? p->nlayers : 1, sizeof *p->slots);
+    if (p->layers == NULL || p->slots == NULL)
         return pier_error(err, ENOMEM, "plan the load");
     for (size_t i = 0; i < p->nlayers; i++) {
         p->layers[i] = img_archive_lookup(idx, it->layers[i], err);
         if (p->layers[i] == NULL)
             return pier_error_wrap(err, "layer %zu", i);
+        p->slots[i] = layer_slot(l, p->layers[i], err);
+        if (p->slots[i] == NULL || check_layer(p->layers[i], p->slots[i], p->diff[i], err) < 0)
+            return -1;
     }
     return 0;
 }
 
 /* ---- layers ---- */
 
-struct feed {
-    int src, out;
-    const struct img_archive_entry *e;
-    int errnum; /* a failure to read the archive; EPIPE when the reader left */
-};
-
-static void *feed_run(void *data)
+/* Layer i of the image on its parent: found in the store, or committed
+ * from its temporary, or (its temporary gone into the store on another
+ * parent) unpacked again from the store. */
+static int store_layer(struct load *l, struct plan *p, size_t i, const char *parent,
+                       char chain[IMG_DIGEST_SIZE], bool *created, pier_err_t *err)
 {
-    struct feed *f = data;
-    char *buf = malloc(COPY_BLOCK);
-    int64_t off = f->e->offset, left = f->e->size;
-    if (buf == NULL)
-        f->errnum = ENOMEM;
-    while (buf != NULL && left > 0 && f->errnum == 0) {
-        ssize_t n = pread(f->src, buf, left < COPY_BLOCK ? (size_t)left : COPY_BLOCK, off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            f->errnum = n < 0 ? errno : EIO;
-            break;
-        }
-        for (ssize_t done = 0; done < n;) {
-            ssize_t w = send(f->out, buf + done, (size_t)(n - done), MSG_NOSIGNAL);
-            if (w < 0 && errno == EINTR)
-                continue;
-            if (w < 0) {
-                f->errnum = errno;
-                break;
-            }
-            done += w;
-        }
-        off += n;
-        left -= n;
-    }
-    free(buf);
-    close(f->out);
-    return NULL;
-}
-
-/* The layer's bytes through a socketpair into img_layer_add. */
-static int layer_add_from(struct img_store *s, int tar, const struct img_archive_entry *e,
-                          const char *parent, const char *expect, struct img_layer_info *info,
-                          pier_err_t *err)
-{
-    int sv[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-        return pier_error(err, errno, "socketpair");
-    struct feed f = {.src = tar, .out = sv[1], .e = e};
-    pthread_t t;
-    int rc = pthread_create(&t, NULL, feed_run, &f);
-    if (rc != 0) {
-        close(sv[0]);
-        close(sv[1]);
-        return pier_error(err, rc, "start a thread");
-    }
-    int ret = img_layer_add(s, parent, sv[0], expect, info, err);
-    close(sv[0]);
-    pthread_join(t, NULL);
-    if (f.errnum != 0 && f.errnum != EPIPE)
-        return pier_error(err, f.errnum == EIO ? 0 : f.errnum, "read %s%s", e->name,
-                          f.errnum == EIO ? ": the archive ends in it" : "");
-    return ret;
-}
-
-static int diff_id_of(int tar, const struct img_archive_entry *e, char out[IMG_DIGEST_SIZE],
-                      pier_err_t *err)
-{
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
-        EVP_MD_CTX_free(md);
-        return pier_error(err, ENOMEM, "sha256");
-    }
-    int ret = inflate_range(tar, e->offset, e->size, -1, md, IMG_LAYER_MAX_BYTES, e->name, err);
-    if (ret == 0)
-        ret = img_sha256_final(md, out, err);
-    EVP_MD_CTX_free(md);
-    return ret;
-}
-
-/* One layer on parent: skipped when the store has it (as docker does), its
- * diff id checked before it is kept. */
-static int load_layer(struct img_store *s, int tar, const struct img_archive_entry *e,
-                      const char *parent, const char *diff, char chain[IMG_DIGEST_SIZE],
-                      bool *created, pier_err_t *err)
-{
+    struct slot *sl = p->slots[i];
     *created = false;
-    if (img_chain_id(parent, diff, chain, err) < 0)
+    if (img_chain_id(parent, p->diff[i], chain, err) < 0)
         return -1;
-    if (img_layer_exists(s, chain))
+    if (img_layer_exists(l->s, chain))
         return 0;
-    unsigned char magic[6];
-    ssize_t n = e->size > 0 ? pread(tar, magic, e->size < 6 ? (size_t)e->size : 6, e->offset) : 0;
-    if (n < 0)
-        return pier_error(err, errno, "read %s", e->name);
-    if (is_compressed(magic, (size_t)n)) {
-        char got[IMG_DIGEST_SIZE];
-        if (diff_id_of(tar, e, got, err) < 0)
-            return -1;
-        if (strcmp(got, diff) != 0)
-            return pier_error(err, 0, "%s: its diff id is %s, the config says %s", e->name, got,
-                              diff);
+    struct img_layer_tmp *tmp = sl->tmp;
+    if (sl->committed) {
+        struct feed f = {0};
+        int64_t size;
+        if (img_tar_open(l->s, p->diff[i], &f.tar, &size, err) < 0)
+            return pier_error_wrap(err, "%s", p->layers[i]->name);
+        int ret = unpack_fed(l->s, &f, &tmp, err);
+        img_tar_close(f.tar);
+        if (ret < 0)
+            return pier_error_wrap(err, "%s", p->layers[i]->name);
     }
-    struct img_layer_info info;
-    /* plain: the bytes read are the diff id, checked before the layer is kept */
-    if (layer_add_from(s, tar, e, parent, is_compressed(magic, (size_t)n) ? NULL : diff, &info,
-                       err) < 0)
-        return pier_error_wrap(err, "%s", e->name);
-    if (strcmp(info.diff_id, diff) != 0)
-        return pier_error(err, 0, "%s: its diff id is %s, the config says %s", e->name,
-                          info.diff_id, diff);
+    sl->tmp = NULL;
+    if (img_layer_commit(l->s, tmp, parent, &sl->info, err) < 0)
+        return pier_error_wrap(err, "%s", p->layers[i]->name);
+    sl->committed = true;
     *created = true;
+    if (l->rep != NULL && l->rep->layer != NULL)
+        l->rep->layer(l->rep->data, p->diff[i], p->layers[i]->size);
     return 0;
 }
 
@@ -380,15 +368,6 @@ static void drop_layers(struct img_store *s, struct plan *p, char (*chains)[IMG_
 }
 
 /* ---- images ---- */
-
-struct load {
-    struct img_store *s;
-    int tar;
-    const struct img_load_report *rep;
-    char *ids_text; /* "Loaded image ID: ..." lines, said at the end as docker does */
-    size_t ids_len;
-    bool last_untagged;
-};
 
 static void say(struct load *l, const char *fmt, const char *a, const char *b)
 {
@@ -434,8 +413,7 @@ static int load_image(struct load *l, struct plan *p, pier_err_t *err)
     if (chains == NULL || created == NULL)
         ret = pier_error(err, ENOMEM, "load");
     for (; ret == 0 && i < p->nlayers; i++)
-        ret = load_layer(l->s, l->tar, p->layers[i], i ? chains[i - 1] : NULL, p->diff[i],
-                         chains[i], &created[i], err);
+        ret = store_layer(l, p, i, i ? chains[i - 1] : NULL, chains[i], &created[i], err);
     if (ret == 0)
         ret = img_create(l->s, p->config, p->config_len, NULL, &id, err);
     if (ret < 0 && chains != NULL && created != NULL)
@@ -462,7 +440,7 @@ static int load_image(struct load *l, struct plan *p, pier_err_t *err)
  * none was). */
 static bool of_platform(struct load *l, const struct plan *p)
 {
-    if (l->rep->platform == NULL)
+    if (l->rep == NULL || l->rep->platform == NULL)
         return true;
     cleanup_json json_t *config = json_loadb(p->config, p->config_len, 0, NULL);
     pier_err_t e = NULL;
@@ -478,6 +456,7 @@ static int load_all(struct load *l, const struct img_archive_index *idx, pier_er
         pier_err_t e = NULL;
         bool legacy = img_archive_lookup(idx, "repositories", &e) != NULL;
         pier_error_free(&e);
+        pier_error_free(err);
         if (legacy)
             return pier_error(err, 0,
                               "the archive has no manifest.json, only a repositories file: the "
@@ -485,31 +464,34 @@ static int load_all(struct load *l, const struct img_archive_index *idx, pier_er
         return pier_error(err, 0,
                           "the archive has no manifest.json: not an archive of docker save");
     }
-    cleanup_free char *text = NULL;
+    const char *text;
     size_t len;
     struct img_archive_manifest *m = NULL;
-    if (img_archive_read(l->tar, me, IMG_ARCHIVE_MANIFEST_MAX, &text, &len, err) < 0 ||
+    if (img_archive_data(me, IMG_ARCHIVE_MANIFEST_MAX, &text, &len, err) < 0 ||
         img_archive_manifest_parse(text, len, &m, err) < 0)
         return -1;
-    /* Every image checked before the first is loaded; configs are read
-     * again when loaded, rather than all held at once. */
-    int ret = 0;
+    /* Every image checked before the first is stored. */
+    struct plan *plans = calloc(m->n ? m->n : 1, sizeof *plans);
+    int ret = plans ? 0 : pier_error(err, ENOMEM, "load");
     size_t loaded = 0;
-    for (int pass = 0; pass < 2; pass++) {
-        for (size_t i = 0; ret == 0 && i < m->n; i++) {
-            struct plan p = {0};
-            ret = plan_image(l->tar, idx, &m->items[i], &p, err);
-            if (ret == 0 && pass == 1 && of_platform(l, &p)) {
-                ret = load_image(l, &p, err);
-                loaded++;
-            }
-            if (ret < 0 && m->n > 1)
-                pier_error_wrap(err, "image %zu of %zu", i + 1, m->n);
-            plan_free(&p);
-        }
+    for (size_t i = 0; ret == 0 && i < m->n; i++) {
+        ret = plan_image(l, idx, &m->items[i], &plans[i], err);
+        if (ret < 0 && m->n > 1)
+            pier_error_wrap(err, "image %zu of %zu", i + 1, m->n);
     }
+    for (size_t i = 0; ret == 0 && i < m->n; i++) {
+        if (!of_platform(l, &plans[i]))
+            continue;
+        ret = load_image(l, &plans[i], err);
+        loaded++;
+        if (ret < 0 && m->n > 1)
+            pier_error_wrap(err, "image %zu of %zu", i + 1, m->n);
+    }
+    for (size_t i = 0; plans != NULL && i < m->n; i++)
+        plan_free(&plans[i]);
+    free(plans);
     img_archive_manifest_free(m);
-    if (ret == 0 && loaded == 0 && l->rep->platform != NULL) {
+    if (ret == 0 && loaded == 0 && l->rep != NULL && l->rep->platform != NULL) {
         char want[128];
         reg_platform_format(l->rep->platform, want, sizeof want);
         ret = pier_fail(err, ENOENT, "no image in the archive is of the platform %s", want);
@@ -517,22 +499,29 @@ static int load_all(struct load *l, const struct img_archive_index *idx, pier_er
     return ret;
 }
 
+static int input_end(void *data, pier_err_t *err)
+{
+    struct load *l = data;
+    return l->rep->input_end(l->rep->data, err);
+}
+
 int img_load(struct img_store *s, int fd, const struct img_load_report *rep, pier_err_t *err)
 {
-    cleanup_close int tmp = -1;
     struct load l = {.s = s, .rep = rep};
-    struct stat st;
-    if (plain_tar(s, fd, &l.tar, &tmp, err) < 0)
-        return pier_error_wrap(err, "load");
-    if (fstat(l.tar, &st) == 0 && st.st_size == 0)
-        return pier_error(err, 0, "load: the archive is empty");
+    struct img_archive_scan sc = {.stream = stream_layer,
+                                  .drop = slot_drop,
+                                  .input_end = rep && rep->input_end ? input_end : NULL,
+                                  .data = &l};
     struct img_archive_index idx;
-    if (img_archive_index_read(l.tar, &idx, err) < 0)
-        return pier_error_wrap(err, "load");
     img_adding_begin(s);
-    int ret = load_all(&l, &idx, err);
+    int ret = img_archive_scan(fd, &sc, &idx, err);
+    if (ret < 0)
+        pier_error_wrap(err, "load");
+    else {
+        ret = load_all(&l, &idx, err);
+        img_archive_scan_free(&idx, &sc);
+    }
     img_adding_end(s);
-    img_archive_index_free(&idx);
     if (ret == 0 && l.last_untagged && l.ids_text != NULL)
         say(&l, "%s%s", l.ids_text, "");
     free(l.ids_text);

@@ -143,3 +143,40 @@ test_screens_match_docker() {
     diff "$T/screen.docker" "$T/screen.pier" >"$T/screen.diff" ||
         fail "screens differ (< docker, > pier): $(cat "$T/screen.diff")"
 }
+
+# load_screen CLIENT NAME [FLAGS]: what CLIENT's load of $T/bb.tar leaves
+# on a terminal of 200 columns (docker draws bars only past 110), in a
+# session NAME of its own.
+load_screen() {
+    local env="DOCKER_HOST=$DOCKER_HOST DOCKER_CONFIG=$DOCKER_CONFIG DOCKER_CLI_HINTS=false"
+    ctm new-session -d -s "$2" -x 200 -y 12 \
+        "env $env $1 load ${3:-} -i '$T/bb.tar'; echo \$? > '$T/rc.$2'; sleep 1000"
+    wait_for test -s "$T/rc.$2"
+    expect_eq "$(cat "$T/rc.$2")" 0 "$1 load ${3:-}"
+    ctm capture-pane -p -t "$2" | sed -e 's/[[:space:]]*$//' -e '/^$/d'
+}
+
+# docker load on a terminal: a full bar for each layer stored (named by
+# its diff id, as docker's daemon names it), then the Loaded line; drawn
+# alike by the docker CLI and pier.  Layers the store has get no bar, and
+# -q shows only the Loaded line.
+test_load_progress_matches_docker() {
+    tty_setup
+    docker save -o "$T/bb.tar" busybox
+    local diff
+    diff=$(docker image inspect -f '{{index .RootFS.Layers 0}}' busybox)
+    docker rmi busybox >/dev/null
+    local d p
+    d=$(load_screen docker d)
+    expect_contains "$d" "${diff:7:12}: Loading layer [==================================================>]"
+    expect_contains "$d" "Loaded image: busybox:latest"
+    docker rmi busybox >/dev/null
+    p=$(load_screen "$PIER" p)
+    expect_eq "$p" "$d" "pier's screen (docker's: $d)"
+    expect_eq "$(load_screen "$PIER" p2)" "Loaded image: busybox:latest" "a load of stored layers"
+    expect_eq "$(load_screen docker d2)" "Loaded image: busybox:latest" "docker's load of stored layers"
+    docker rmi busybox >/dev/null
+    expect_eq "$(load_screen "$PIER" q -q)" "Loaded image: busybox:latest" "pier load -q"
+    docker rmi busybox >/dev/null
+    expect_eq "$(load_screen docker dq -q)" "Loaded image: busybox:latest" "docker load -q"
+}

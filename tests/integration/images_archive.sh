@@ -343,3 +343,96 @@ test_save_and_load_platform() {
     expect_contains "$(docker load --platform "linux/$arch" -i "$T/mine.tar")" "Loaded image: bb:1"
     expect_eq "$(docker run --rm bb:1 echo loaded)" loaded
 }
+
+# send_cut BYTES: POST /images/load of the first BYTES of $T/bb.tar, chunked
+# as the docker CLI sends it, by a client that then waits a while and goes
+# away without the last chunk.
+send_cut() {
+    "$PY" - "$SOCK" "$T/bb.tar" "$1" <<'PYEOF'
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+data = open(sys.argv[2], "rb").read()[: int(sys.argv[3])]
+s.sendall(b"POST /v1.51/images/load?quiet=1 HTTP/1.1\r\nHost: d\r\n"
+          b"Content-Type: application/x-tar\r\nTransfer-Encoding: chunked\r\n\r\n")
+for i in range(0, len(data), 65536):
+    chunk = data[i : i + 65536]
+    s.sendall(b"%x\r\n" % len(chunk) + chunk + b"\r\n")
+time.sleep(1)  # all of it taken in before the client leaves
+s.close()
+PYEOF
+}
+
+# store_empty: no layer, no blob, no temporary of one is left.
+store_empty() {
+    [ -z "$(ls -A "$T/data/image/layers")" ] && [ -z "$(ls -A "$T/data/image/blobs/sha256")" ]
+}
+
+# The archive is read as it arrives: a client that goes away mid-body
+# ends the load with nothing stored, even when what came is a tar whole
+# but for its end (all the files, not the two zero blocks after them);
+# the daemon serves the next load.
+test_load_of_a_client_that_goes_away() {
+    engine_start
+    busybox_image
+    docker save -o "$T/bb.tar" busybox
+    docker rmi busybox >/dev/null
+    local size end
+    size=$(stat -c %s "$T/bb.tar")
+    end=$("$PY" -c 'import sys, tarfile
+m = tarfile.open(sys.argv[1]).getmembers()[-1]
+print(m.offset_data + (m.size + 511) // 512 * 512)' "$T/bb.tar")
+    [ "$end" -lt "$size" ] || fail "the archive has no end blocks to leave out"
+    send_cut $((size / 2))
+    wait_for store_empty
+    send_cut "$end"
+    sleep 1 # a load that took the cut archive for whole would store it by now
+    wait_for store_empty
+    expect_eq "$(image_count)" 0 "images after loads cut short"
+    expect_eq "$(docker load -i "$T/bb.tar")" "Loaded image: busybox:latest"
+    expect_eq "$(docker run --rm busybox echo whole)" whole
+}
+
+# One layer file that two images hold on different parents (a: [top],
+# b: [root, top]): stored for a on no parent, then for b unpacked again from
+# the store on b's root.  top is big enough to be unpacked as it arrives.
+test_a_layer_on_two_parents() {
+    engine_start
+    local root=${PIER_TEST_ROOTFS:-}
+    [ -n "$root" ] || { root=$T/busybox-root && build_rootfs "$root"; }
+    mkdir -p "$T/top"
+    head -c 3000000 /dev/urandom >"$T/top/big"
+    a_tar "$root" "$T/root.tar"
+    a_tar "$T/top" "$T/top.tar"
+    "$PY" - "$T" <<'PYEOF'
+import hashlib, io, json, platform, sys, tarfile
+t = sys.argv[1]
+arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
+blobs = {n: open(f"{t}/{n}.tar", "rb").read() for n in ("root", "top")}
+hexes = {n: hashlib.sha256(b).hexdigest() for n, b in blobs.items()}
+def config(names):
+    return json.dumps({"architecture": arch, "os": "linux", "config": {"Cmd": ["sh"]},
+                       "rootfs": {"type": "layers",
+                                  "diff_ids": ["sha256:" + hexes[n] for n in names]}}).encode()
+configs = {"a": config(["top"]), "b": config(["root", "top"])}
+def add(tf, name, data):
+    ti = tarfile.TarInfo(name)
+    ti.size = len(data)
+    tf.addfile(ti, io.BytesIO(data))
+with tarfile.open(f"{t}/two.tar", "w") as tf:
+    for n, b in blobs.items():
+        add(tf, f"blobs/sha256/{hexes[n]}", b)
+    for c in configs.values():
+        add(tf, f"blobs/sha256/{hashlib.sha256(c).hexdigest()}", c)
+    add(tf, "manifest.json", json.dumps([
+        {"Config": f"blobs/sha256/{hashlib.sha256(configs[i]).hexdigest()}",
+         "RepoTags": [f"{i}:1"], "Layers": [f"blobs/sha256/{hexes[n]}" for n in names]}
+        for i, names in (("a", ["top"]), ("b", ["root", "top"]))]).encode())
+PYEOF
+    expect_eq "$("$PIER" load -i "$T/two.tar")" "Loaded image: a:1
+Loaded image: b:1"
+    expect_eq "$(layer_count)" 3 "layers: top alone, root, top on root"
+    expect_eq "$(docker run --rm b:1 sh -c 'wc -c </big')" 3000000
+    docker rmi a:1 b:1 >/dev/null
+    expect_eq "$(layer_count)" 0 "layers after both images went"
+}
