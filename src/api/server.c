@@ -937,6 +937,7 @@ static void on_idle_tick(struct pier_loop *l, struct pier_watch *w, uint32_t eve
         return;
     }
     if (s->busy_since_trim) {
+        engine_idle(s->engine);
         pier_trim_memory();
         s->busy_since_trim = false;
     }

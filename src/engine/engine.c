@@ -20,6 +20,7 @@
 #include "../network/ports.h"
 #include "../network/dns.h"
 #include "../network/network.h"
+#include "../network/nft.h"
 #include "../runtime/cgroup.h"
 #include "../runtime/seal.h"
 #include "internal.h"
@@ -117,6 +118,12 @@ int engine_open(struct pier_loop *loop, const struct engine_opts *o, struct engi
     pier_error_free(&perr);
     *out = e;
     return 0;
+}
+
+void engine_idle(struct engine *e)
+{
+    (void)e;
+    nft_release();
 }
 
 void engine_close(struct engine *e)

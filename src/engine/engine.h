@@ -30,6 +30,9 @@ struct engine_opts {
 int engine_open(struct pier_loop *loop, const struct engine_opts *o, struct engine **out,
                 pier_err_t *err);
 void engine_close(struct engine *e);
+/* An idle daemon lets go of what it can make again (before its memory is
+ * trimmed). */
+void engine_idle(struct engine *e);
 struct img_store *engine_images(struct engine *e);
 struct pier_loop *engine_loop(struct engine *e);
 

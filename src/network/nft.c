@@ -62,24 +62,32 @@ char *nft_ruleset(const char *table, const struct nft_bridge *b, size_t n)
 /* One libnftables context for the process: making one reads
  * /etc/iproute2 and opens netlink sockets, milliseconds that pierd's
  * start paid once per table.  Only pierd's loop runs nft. */
+static struct nft_ctx *shared;
+
 static struct nft_ctx *shared_ctx(pier_err_t *err)
 {
-    static struct nft_ctx *ctx;
-    if (ctx == NULL) {
+    if (shared == NULL) {
         /* A run takes some twenty blocks of 132 KiB (its netlink batch and
          * buffers): from the heap, mapped in one go, not each its own
          * mapping faulted in page by page and unmapped after (a first run
          * took 20 ms here, 2 ms so) */
         heap_prefault(NFT_HEAP);
-        ctx = nft_ctx_new(NFT_CTX_DEFAULT);
-        if (ctx == NULL) {
+        shared = nft_ctx_new(NFT_CTX_DEFAULT);
+        if (shared == NULL) {
             pier_error(err, ENOMEM, "nftables context");
             return NULL;
         }
-        nft_ctx_buffer_output(ctx);
-        nft_ctx_buffer_error(ctx);
+        nft_ctx_buffer_output(shared);
+        nft_ctx_buffer_error(shared);
     }
-    return ctx;
+    return shared;
+}
+
+void nft_release(void)
+{
+    if (shared != NULL)
+        nft_ctx_free(shared);
+    shared = NULL;
 }
 
 int nft_run(const char *table, const char *script, pier_err_t *err)

@@ -23,6 +23,9 @@ int nft_apply(const char *table, const struct nft_bridge *b, size_t n, pier_err_
 /* Run an nft script (one transaction) about table, through the process's
  * one libnftables context. */
 int nft_run(const char *table, const char *script, pier_err_t *err);
+/* Free the context nft_run keeps (its caches hold ~1 MB of heap), for
+ * an idle daemon; the next run makes another. */
+void nft_release(void);
 /* 1 if pier's table (family ip) is in the kernel, 0 if not: one netlink
  * request, where an nft run would first make a libnftables context and read
  * the whole ruleset. */
