@@ -89,8 +89,13 @@ int img_create_child(struct img_store *s, const char *config, size_t len, const 
     if (img_sha256(config, len, id, err) < 0)
         return -1;
     /* Layers are added unsynced (layer_gc.c): one syncfs makes every file
-     * of them durable before an image that holds them is. */
-    if (syncfs(s->dirfd) < 0)
+     * of them durable before an image that holds them is.  An image the
+     * store has (a pull or commit of it again) had its layers synced when
+     * it was made; only its tag is new. */
+    pthread_mutex_lock(&s->lock);
+    bool known = img_find(s, id) != NULL;
+    pthread_mutex_unlock(&s->lock);
+    if (!known && syncfs(s->dirfd) < 0)
         return pier_error(err, errno, "create image %s: sync the store", id);
     pthread_mutex_lock(&s->lock);
     int ret = create_locked(s, config, len, repo_tag ? tag : NULL, parent, id, err);
