@@ -51,10 +51,12 @@ int img_set_tag(struct img_store *s, struct img_image *img, const char *tag, pie
     return img_repos_set(s, tag, img->id, err);
 }
 
+/* *recorded: when the image was recorded, 0 when the store had it. */
 static int create_locked(struct img_store *s, const char *config, size_t len, const char *tag,
-                         const char *parent, const char *id, pier_err_t *err)
+                         const char *parent, const char *id, int64_t *recorded, pier_err_t *err)
 {
     struct img_image *img = img_find(s, id);
+    *recorded = 0;
     if (img == NULL) {
         json_t *j = NULL;
         if (pier_json_parse(config, len, "image config", &j, err) < 0 ||
@@ -64,6 +66,9 @@ static int create_locked(struct img_store *s, const char *config, size_t len, co
             img_image_free(img);
             return pier_error(err, ENOMEM, "create image");
         }
+        /* after its layers were written: a sync begun later covers them */
+        snprintf(img->boot_id, sizeof img->boot_id, "%s", s->boot_id);
+        img->recorded = img_boottime();
         /* Blob, then record: a crash between leaves a blob nobody names. */
         if (pier_write_file_atomic_at(s->blobfd, id + 7, config, len, 0644, PIER_DURABLE, err) <
                 0 ||
@@ -71,6 +76,7 @@ static int create_locked(struct img_store *s, const char *config, size_t len, co
             img_image_free(img);
             return -1;
         }
+        *recorded = img->recorded;
     }
     if (tag != NULL)
         return img_set_tag(s, img, tag, err);
@@ -88,18 +94,13 @@ int img_create_child(struct img_store *s, const char *config, size_t len, const 
         return -1;
     if (img_sha256(config, len, id, err) < 0)
         return -1;
-    /* Layers are added unsynced (layer_gc.c): one syncfs makes every file
-     * of them durable before an image that holds them is.  An image the
-     * store has (a pull or commit of it again) had its layers synced when
-     * it was made; only its tag is new. */
+    int64_t recorded;
     pthread_mutex_lock(&s->lock);
-    bool known = img_find(s, id) != NULL;
+    int ret = create_locked(s, config, len, repo_tag ? tag : NULL, parent, id, &recorded, err);
     pthread_mutex_unlock(&s->lock);
-    if (!known && syncfs(s->dirfd) < 0)
-        return pier_error(err, errno, "create image %s: sync the store", id);
-    pthread_mutex_lock(&s->lock);
-    int ret = create_locked(s, config, len, repo_tag ? tag : NULL, parent, id, err);
-    pthread_mutex_unlock(&s->lock);
+    /* its layers were written unsynced: to disk behind the caller's back */
+    if (recorded > 0)
+        img_sync_after(s, recorded);
     if (ret < 0)
         return pier_error_wrap(err, "create image %s", id);
     *image_id = strdup(id);

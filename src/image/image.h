@@ -10,7 +10,10 @@
  *   layers/<chain-hex>/layer.json   {"chain_id","diff_id","parent","size","boot_id"}
  *   layers/<chain-hex>/tar-split    the rest of the layer's tar (tarsplit.c)
  *   images/<hex>.json         one record per image (its id is the config
- *                             blob's digest): {"id","parent","last_tag_time"}
+ *                             blob's digest): {"id","parent","last_tag_time",
+ *                             "boot_id","recorded"}
+ *   synced.json               {"boot_id","through"}: what the last completed
+ *                             background sync covers (store_sync.c)
  *   repositories.json         {"name:tag": "sha256:<image id>", ...}, keys in
  *                             familiar form ("busybox:latest"); pulled images
  *                             also get "name@sha256:<manifest digest>"

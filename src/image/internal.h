@@ -17,6 +17,8 @@
 /* "sha256:" and 64 hex digits, with its NUL. */
 #define IMG_DIGEST_SIZE 72
 #define IMG_HEX_LEN 64
+/* /proc/sys/kernel/random/boot_id: a UUID, with its NUL. */
+#define IMG_BOOT_ID_SIZE 40
 
 /* Caps on what the store reads back from its own directory: it was written
  * by us, but a disk can hold anything. */
@@ -75,6 +77,10 @@ struct img_image {
     char (*diff)[IMG_DIGEST_SIZE];  /* rootfs.diff_ids, bottom first */
     char (*chain)[IMG_DIGEST_SIZE]; /* their chain ids */
     int64_t size;                   /* bytes of the unpacked layers */
+    /* when it was recorded: the machine's boot ("" in records written by a
+     * pier that synced first) and CLOCK_BOOTTIME (store_sync.c) */
+    char boot_id[IMG_BOOT_ID_SIZE];
+    int64_t recorded;
 };
 
 struct img_store {
@@ -89,8 +95,32 @@ struct img_store {
     /* pulls and loads under way, whose layers no image holds yet: layer
      * GC waits for none */
     int adding;
-    char boot_id[40]; /* the machine's boot, as layers added unsynced record it */
+    char boot_id[IMG_BOOT_ID_SIZE]; /* the machine's boot, as unsynced writes record it */
+    /* The background sync (store_sync.c): everything written in boot
+     * synced_boot before CLOCK_BOOTTIME synced_through is on disk; the
+     * newest image recorded wants a sync after sync_need. */
+    char synced_boot[IMG_BOOT_ID_SIZE];
+    int64_t synced_through, sync_need;
+    bool sync_running, sync_thread_made;
+    pthread_t sync_thread;
+    pthread_cond_t sync_done;
 };
+
+/* CLOCK_BOOTTIME in nanoseconds: ordered across pierd's restarts within a
+ * boot. */
+int64_t img_boottime(void);
+/* Read synced.json at open. */
+int img_synced_load(struct img_store *s, pier_err_t *err);
+/* Whether a sync that completed covers a record of that boot and time. */
+bool img_record_synced(struct img_store *s, const char *boot, int64_t recorded);
+/* Whether a record of that boot and time is safe from a crash: written
+ * in this boot, before a sync that completed, or by an older pier. */
+bool img_record_durable(struct img_store *s, const char *boot, int64_t recorded);
+/* An image was recorded at `recorded`: sync in the background (without the
+ * store's lock held). */
+void img_sync_after(struct img_store *s, int64_t recorded);
+/* Wait for a background sync under way (at close). */
+void img_sync_wait(struct img_store *s);
 
 /* sha256 of a buffer as "sha256:<hex>". */
 int img_sha256(const void *data, size_t len, char out[IMG_DIGEST_SIZE], pier_err_t *err);

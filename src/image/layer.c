@@ -7,9 +7,9 @@
  * under its chain id once its parent is known: a crash or a bad tar leaves
  * no half layer (temporaries are swept when the store opens), and two
  * imports of the same layer race harmlessly, the second rename finding the
- * first's.  Nothing is synced here: img_create syncs the store once before
- * it records an image, and layer_gc.c drops at open the layers of an
- * earlier boot that no image holds. */
+ * first's.  Nothing is synced here: the store syncs in the background
+ * once an image is recorded (store_sync.c), and layer_gc.c drops at open
+ * the layers of an earlier boot that no image holds. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

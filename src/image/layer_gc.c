@@ -3,11 +3,11 @@
  * layers before the image that holds them exists, so the sweep does
  * nothing while one is under way (img_adding_begin/end).
  *
- * Layers are not synced when they are added, only before an image that
- * holds them is recorded (img_create): so a layer no image holds that was
- * added in an earlier boot of the machine may have lost files to a crash,
- * and goes when the store opens; from this boot, after a pierd killed
- * mid-pull, it is whole (the page cache has it) and stays. */
+ * Layers are not synced when they are added, only after an image that
+ * holds them is recorded (store_sync.c): so a layer no image holds that
+ * was added in an earlier boot of the machine may have lost files to a
+ * crash, and goes when the store opens; from this boot, after a pierd
+ * killed mid-pull, it is whole (the page cache has it) and stays. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

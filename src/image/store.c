@@ -90,6 +90,11 @@ int img_image_new(struct img_store *s, const char *id, json_t *config, json_t *m
     }
     const char *parent = json_string_value(json_object_get(meta, "parent"));
     const char *tagged = json_string_value(json_object_get(meta, "last_tag_time"));
+    const char *boot = json_string_value(json_object_get(meta, "boot_id"));
+    if (boot != NULL) {
+        snprintf(img->boot_id, sizeof img->boot_id, "%s", boot);
+        img->recorded = json_integer_value(json_object_get(meta, "recorded"));
+    }
     if ((parent != NULL && parent[0] != '\0' && (img->parent = strdup(parent)) == NULL) ||
         (tagged != NULL && (img->last_tag_time = strdup(tagged)) == NULL)) {
         img_image_free(img);
@@ -165,7 +170,10 @@ int img_save_record(struct img_store *s, struct img_image *img, pier_err_t *err)
     if (j == NULL || json_object_set_new(j, "id", json_string(img->id)) < 0 ||
         (img->parent && json_object_set_new(j, "parent", json_string(img->parent)) < 0) ||
         (img->last_tag_time &&
-         json_object_set_new(j, "last_tag_time", json_string(img->last_tag_time)) < 0))
+         json_object_set_new(j, "last_tag_time", json_string(img->last_tag_time)) < 0) ||
+        (img->boot_id[0] != '\0' &&
+         (json_object_set_new(j, "boot_id", json_string(img->boot_id)) < 0 ||
+          json_object_set_new(j, "recorded", json_integer(img->recorded)) < 0)))
         return pier_error(err, ENOMEM, "save image %s", img->id);
     char name[IMG_HEX_LEN + 8];
     snprintf(name, sizeof name, "%s.json", img->id + 7);
@@ -268,6 +276,7 @@ static int load_repos(struct img_store *s, pier_err_t *err)
         return pier_error(err, 0, "%s: expected an object", REPOS_FILE);
     }
     s->repos = j;
+    bool dropped = false;
     const char *key;
     json_t *v;
     void *tmp;
@@ -284,15 +293,36 @@ static int load_repos(struct img_store *s, pier_err_t *err)
             pier_warn("image store: dropping `%s` from %s: %s", key, REPOS_FILE,
                       ok ? "no such image" : pier_error_msg(e));
             json_object_del(j, key);
+            dropped = true;
         }
         pier_error_free(&e);
     }
+    /* once: the warnings do not come back at every start */
+    pier_err_t e = NULL;
+    if (dropped && pier_json_write_atomic_at(s->dirfd, REPOS_FILE, j, 0, &e) < 0)
+        pier_warn("image store: %s", pier_error_msg(e));
+    pier_error_free(&e);
     return 0;
 }
 
+/* An image recorded before a crash that no sync covers (store_sync.c): its
+ * record and config go, and its layers after them (img_layers_drop_stale). */
+static void drop_unsynced(struct img_store *s, const char *hex)
+{
+    pier_warn("image store: dropping image sha256:%s: recorded in an earlier boot, and the "
+              "machine went down before its files were synced",
+              hex);
+    char name[IMG_HEX_LEN + 8];
+    snprintf(name, sizeof name, "%s.json", hex);
+    if ((unlinkat(s->imagefd, name, 0) < 0 && errno != ENOENT) ||
+        (unlinkat(s->blobfd, hex, 0) < 0 && errno != ENOENT))
+        pier_warn("image store: removing image sha256:%s: %s", hex, strerror(errno));
+}
+
 /* images/<hex>.json: one record per image.  A broken image is skipped with
- * a warning, so that one bad disk block does not stop the daemon. */
-static int load_images(struct img_store *s, pier_err_t *err)
+ * a warning, so that one bad disk block does not stop the daemon.  The
+ * newest record of this boot no sync covers yet goes in *unsynced. */
+static int load_images(struct img_store *s, int64_t *unsynced, pier_err_t *err)
 {
     int dfd = openat(s->imagefd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0)
@@ -313,11 +343,23 @@ static int load_images(struct img_store *s, pier_err_t *err)
         if (!img_is_hex64(hex))
             continue;
         pier_err_t e = NULL;
-        json_t *meta = NULL;
-        if (pier_json_load_file_at(s->imagefd, de->d_name, IMG_META_MAX, &meta, &e) < 0 ||
-            img_load_image(s, hex, meta, NULL, &e) < 0)
+        cleanup_json json_t *meta = NULL;
+        if (pier_json_load_file_at(s->imagefd, de->d_name, IMG_META_MAX, &meta, &e) < 0) {
             pier_warn("image store: skipping image sha256:%s: %s", hex, pier_error_msg(e));
-        json_decref(meta);
+            pier_error_free(&e);
+            continue;
+        }
+        const char *boot = json_string_value(json_object_get(meta, "boot_id"));
+        int64_t recorded = json_integer_value(json_object_get(meta, "recorded"));
+        if (!img_record_durable(s, boot, recorded)) {
+            drop_unsynced(s, hex);
+            continue;
+        }
+        struct img_image *img = NULL;
+        if (img_load_image(s, hex, meta, &img, &e) < 0)
+            pier_warn("image store: skipping image sha256:%s: %s", hex, pier_error_msg(e));
+        else if (boot != NULL && !img_record_synced(s, boot, recorded) && *unsynced < recorded)
+            *unsynced = recorded;
         pier_error_free(&e);
     }
     closedir(d);
@@ -345,7 +387,9 @@ int img_store_open(const char *dir, struct img_store **out, pier_err_t *err)
         return pier_error(err, ENOMEM, "image store");
     s->dirfd = s->blobfd = s->layerfd = s->imagefd = -1;
     pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->sync_done, NULL);
     int blobs = -1;
+    int64_t unsynced = 0;
     s->dir = realpath(dir, NULL);
     if (s->dir == NULL) {
         pier_error(err, errno, "image store `%s`", dir);
@@ -370,9 +414,12 @@ int img_store_open(const char *dir, struct img_store **out, pier_err_t *err)
     if (sweep(s->dirfd, "the store", err) < 0 || sweep(s->blobfd, "blobs", err) < 0 ||
         sweep(s->layerfd, "layers", err) < 0 || sweep(s->imagefd, "images", err) < 0)
         goto fail;
-    if (read_boot_id(s, err) < 0 || load_images(s, err) < 0 || load_repos(s, err) < 0 ||
+    if (read_boot_id(s, err) < 0 || img_synced_load(s, err) < 0 ||
+        load_images(s, &unsynced, err) < 0 || load_repos(s, err) < 0 ||
         img_layers_drop_stale(s, err) < 0)
         goto fail;
+    if (unsynced > 0) /* a pierd that went away before its sync */
+        img_sync_after(s, unsynced);
     close(blobs);
     *out = s;
     return 0;
@@ -387,6 +434,7 @@ void img_store_close(struct img_store *s)
 {
     if (s == NULL)
         return;
+    img_sync_wait(s);
     for (size_t i = 0; i < s->nimages; i++)
         img_image_free(s->images[i]);
     free(s->images);
@@ -396,6 +444,7 @@ void img_store_close(struct img_store *s)
         if (fds[i] >= 0)
             close(fds[i]);
     pthread_mutex_destroy(&s->lock);
+    pthread_cond_destroy(&s->sync_done);
     free(s->dir);
     free(s);
 }
