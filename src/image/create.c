@@ -100,7 +100,7 @@ int img_create_child(struct img_store *s, const char *config, size_t len, const 
     pthread_mutex_unlock(&s->lock);
     /* its layers were written unsynced: to disk behind the caller's back */
     if (recorded > 0)
-        img_sync_after(s, recorded);
+        img_sync_want(s, recorded);
     if (ret < 0)
         return pier_error_wrap(err, "create image %s", id);
     *image_id = strdup(id);

@@ -116,9 +116,15 @@ bool img_record_synced(struct img_store *s, const char *boot, int64_t recorded);
 /* Whether a record of that boot and time is safe from a crash: written
  * in this boot, before a sync that completed, or by an older pier. */
 bool img_record_durable(struct img_store *s, const char *boot, int64_t recorded);
-/* An image was recorded at `recorded`: sync in the background (without the
- * store's lock held). */
-void img_sync_after(struct img_store *s, int64_t recorded);
+/* An image was recorded at `recorded`: sync in the background, now or when
+ * the pull, load or commit under way ends.  Without the store's lock. */
+void img_sync_want(struct img_store *s, int64_t recorded);
+/* Under the lock: start the sync thread if a sync is wanted and none runs.
+ * True when no thread could be made: the caller then runs img_sync_run,
+ * after it has let go of the lock, and waits for the disk as it did before
+ * the background sync. */
+bool img_sync_kick_locked(struct img_store *s);
+void img_sync_run(struct img_store *s);
 /* Wait for a background sync under way (at close). */
 void img_sync_wait(struct img_store *s);
 

@@ -48,7 +48,10 @@ void img_adding_end(struct img_store *s)
 {
     pthread_mutex_lock(&s->lock);
     s->adding--;
+    bool here = img_sync_kick_locked(s);
     pthread_mutex_unlock(&s->lock);
+    if (here)
+        img_sync_run(s);
 }
 
 /* One layer directory's chain id, diff id and size (layer.json); false

@@ -419,7 +419,7 @@ int img_store_open(const char *dir, struct img_store **out, pier_err_t *err)
         img_layers_drop_stale(s, err) < 0)
         goto fail;
     if (unsynced > 0) /* a pierd that went away before its sync */
-        img_sync_after(s, unsynced);
+        img_sync_want(s, unsynced);
     close(blobs);
     *out = s;
     return 0;

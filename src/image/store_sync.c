@@ -1,8 +1,9 @@
 /* Making new images durable without making their pulls wait for the disk.
  *
- * Layers and image records are written without syncing them.  When an
- * image is recorded, a thread of the store syncs the file system
- * (syncfs) and then writes synced.json: {"boot_id", "through"}, the boot
+ * Layers and image records are written without syncing them.  Once an
+ * image is recorded and the pull, load or commit that made it has named
+ * it, a thread of the store syncs the file system (syncfs) and then
+ * writes synced.json: {"boot_id", "through"}, the boot
  * and the CLOCK_BOOTTIME, taken before the syncfs began, up to which
  * everything written is on disk.  Each image record carries the boot and
  * time it was recorded in, taken after its layers were written.
@@ -91,11 +92,19 @@ static bool sync_once(struct img_store *s)
     return true;
 }
 
+/* Whether an image recorded wants a sync that has not begun; under the
+ * lock. */
+static bool wanted(struct img_store *s)
+{
+    return s->sync_need > 0 &&
+           (s->sync_need >= s->synced_through || strcmp(s->synced_boot, s->boot_id) != 0);
+}
+
 static void *sync_main(void *arg)
 {
     struct img_store *s = arg;
     pthread_mutex_lock(&s->lock);
-    while (s->sync_need >= s->synced_through || strcmp(s->synced_boot, s->boot_id) != 0) {
+    while (wanted(s)) {
         pthread_mutex_unlock(&s->lock);
         bool ok = sync_once(s);
         pthread_mutex_lock(&s->lock);
@@ -108,22 +117,34 @@ static void *sync_main(void *arg)
     return NULL;
 }
 
-void img_sync_after(struct img_store *s, int64_t recorded)
+bool img_sync_kick_locked(struct img_store *s)
+{
+    if (s->sync_running || !wanted(s))
+        return false;
+    if (s->sync_thread_made) /* it has left its loop and holds nothing */
+        pthread_join(s->sync_thread, NULL);
+    s->sync_running = true;
+    s->sync_thread_made = pthread_create(&s->sync_thread, NULL, sync_main, s) == 0;
+    return !s->sync_thread_made;
+}
+
+void img_sync_run(struct img_store *s)
+{
+    sync_main(s);
+}
+
+void img_sync_want(struct img_store *s, int64_t recorded)
 {
     pthread_mutex_lock(&s->lock);
     if (recorded > s->sync_need)
         s->sync_need = recorded;
-    bool here = false;
-    if (!s->sync_running) {
-        if (s->sync_thread_made) /* it has left its loop and holds nothing */
-            pthread_join(s->sync_thread, NULL);
-        s->sync_running = true;
-        s->sync_thread_made = pthread_create(&s->sync_thread, NULL, sync_main, s) == 0;
-        here = !s->sync_thread_made;
-    }
+    /* A pull, load or commit names its image after recording it: the sync
+     * begins when it ends (img_adding_end), lest each fsync of a tag wait
+     * for the data the sync is writing. */
+    bool here = s->adding == 0 && img_sync_kick_locked(s);
     pthread_mutex_unlock(&s->lock);
-    if (here) /* no thread to be had: the caller waits, as it did before */
-        sync_main(s);
+    if (here)
+        img_sync_run(s);
 }
 
 void img_sync_wait(struct img_store *s)
