@@ -16,6 +16,7 @@
 #include "../../src/lib/cleanup.h"
 #include "../../src/lib/file.h"
 #include "../../src/lib/json.h"
+#include "image_store_fixture.h"
 #include "image_tar.h"
 #include "unit.h"
 
@@ -191,20 +192,6 @@ TEST(archive_index_follows_links_and_keeps_the_last_name)
     pier_error_free(&err);
 }
 
-/* A store in a scratch folder, with one imported image. */
-struct fixture {
-    char *dir;
-    struct img_store *s;
-    pier_err_t err;
-};
-
-static void fixture_free(struct fixture *f)
-{
-    img_store_close(f->s);
-    pier_error_free(&f->err);
-    unit_remove_dir(&f->dir);
-}
-
 static void on_line(void *data, const char *text)
 {
     buf_puts(data, text);
@@ -212,12 +199,7 @@ static void on_line(void *data, const char *text)
 
 TEST(archive_save_then_load_is_the_same_image)
 {
-    __attribute__((cleanup(fixture_free))) struct fixture f = {0};
-    f.dir = scratch_dir();
-    CHECK(f.dir != NULL);
-    char path[600];
-    snprintf(path, sizeof path, "%s/image", f.dir);
-    CHECK(img_store_open(path, &f.s, &f.err) == 0);
+    STORE_FIXTURE();
     static const struct tar_entry rootfs[] = {
         {.name = "bin/", .type = 'd'},
         {.name = "bin/sh", .type = 'f', .data = "#!/bin/true\n", .mode = 0755},

@@ -17,6 +17,7 @@
 #include "../../src/lib/cleanup.h"
 #include "../../src/lib/file.h"
 #include "../../src/lib/json.h"
+#include "image_store_fixture.h"
 #include "image_tar.h"
 #include "unit.h"
 
@@ -30,43 +31,6 @@ static const struct tar_entry rootfs[] = {
 #define ROOTFS_SIZE (12 + 5)
 
 static const struct tar_entry other[] = {{.name = "other", .type = 'f', .data = "x"}};
-
-struct fixture {
-    char *dir;
-    char store[600];
-    struct img_store *s;
-    pier_err_t err;
-};
-
-static bool open_store(struct fixture *f)
-{
-    f->dir = scratch_dir();
-    if (f->dir == NULL)
-        return false;
-    snprintf(f->store, sizeof f->store, "%s/image", f->dir);
-    return img_store_open(f->store, &f->s, &f->err) == 0;
-}
-
-static void fixture_free(struct fixture *f)
-{
-    img_store_close(f->s);
-    f->s = NULL;
-    pier_error_free(&f->err);
-    unit_remove_dir(&f->dir);
-}
-
-static char *import(struct fixture *f, const struct tar_entry *e, size_t n, const char *comp,
-                    const char *tag, json_t *config)
-{
-    cleanup_close int fd = tar_fd(e, n, comp);
-    char *id = NULL;
-    pier_error_free(&f->err);
-    if (fd < 0 || img_import(f->s, fd, tag, config, NULL, &id, &f->err) < 0) {
-        printf("    import: %s\n", pier_error_msg(f->err));
-        return NULL;
-    }
-    return id;
-}
 
 static size_t count_dir(const char *dir, const char *sub)
 {
@@ -83,20 +47,16 @@ static size_t count_dir(const char *dir, const char *sub)
     return n;
 }
 
-/* Closed and removed however the test ends. */
-#define FIXTURE()                                                                                  \
-    __attribute__((cleanup(fixture_free))) struct fixture f = {0};                                 \
-    CHECK(open_store(&f))
-
 TEST(image_import_makes_dockers_config)
 {
-    FIXTURE();
+    STORE_FIXTURE();
     char *tar = NULL;
     size_t len = 0;
     CHECK(tar_bytes(rootfs, ARRAY_SIZE(rootfs), "none", &tar, &len) == 0);
     char diff[72];
     CHECK(img_sha256(tar, len, diff, &f.err) == 0);
-    cleanup_free char *id = import(&f, rootfs, ARRAY_SIZE(rootfs), "gzip", "test/app:1", NULL);
+    cleanup_free char *id =
+        fixture_import(&f, rootfs, ARRAY_SIZE(rootfs), "gzip", "test/app:1", NULL);
     CHECK(id != NULL);
     CHECK(strncmp(id, "sha256:", 7) == 0 && strlen(id) == 71);
 
@@ -153,11 +113,11 @@ TEST(image_import_makes_dockers_config)
 
 TEST(image_import_same_layer_stored_once)
 {
-    FIXTURE();
+    STORE_FIXTURE();
     static const char *const kinds[] = {"none", "gzip", "bzip2", "xz", "zstd"};
     char *ids[ARRAY_SIZE(kinds)];
     for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
-        ids[i] = import(&f, rootfs, ARRAY_SIZE(rootfs), kinds[i], NULL, NULL);
+        ids[i] = fixture_import(&f, rootfs, ARRAY_SIZE(rootfs), kinds[i], NULL, NULL);
         CHECK(ids[i] != NULL);
     }
     CHECK(count_dir(f.store, "layers") == 1);
@@ -170,7 +130,7 @@ TEST(image_import_same_layer_stored_once)
 
 TEST(image_import_bad_input_leaves_nothing)
 {
-    FIXTURE();
+    STORE_FIXTURE();
     struct tar_entry evil[] = {{.name = "ok", .type = 'f', .data = "x"},
                                {.name = "../evil", .type = 'f', .data = "x"}};
     cleanup_close int fd = tar_fd(evil, 2, "gzip");
@@ -197,9 +157,9 @@ TEST(image_import_bad_input_leaves_nothing)
 
 TEST(image_lookup_by_tag_id_and_prefix)
 {
-    FIXTURE();
-    cleanup_free char *id = import(&f, rootfs, ARRAY_SIZE(rootfs), "none", "busybox", NULL);
-    cleanup_free char *id2 = import(&f, other, 1, "none", "quay.io/x/y:2", NULL);
+    STORE_FIXTURE();
+    cleanup_free char *id = fixture_import(&f, rootfs, ARRAY_SIZE(rootfs), "none", "busybox", NULL);
+    cleanup_free char *id2 = fixture_import(&f, other, 1, "none", "quay.io/x/y:2", NULL);
     CHECK(id != NULL && id2 != NULL);
     char prefix[20];
     snprintf(prefix, sizeof prefix, "%.12s", id + 7);
@@ -257,13 +217,13 @@ static bool has_keys(json_t *o, const char *const *keys, size_t n)
 
 TEST(image_list_in_dockers_shape)
 {
-    FIXTURE();
+    STORE_FIXTURE();
     cleanup_json json_t *labels = json_pack("{s:{s:s}}", "Labels", "org.example", "yes");
-    cleanup_free char *id = import(&f, rootfs, ARRAY_SIZE(rootfs), "none", "app:1", labels);
+    cleanup_free char *id = fixture_import(&f, rootfs, ARRAY_SIZE(rootfs), "none", "app:1", labels);
     CHECK(id != NULL);
     struct timespec pause = {0, 2000000};
     nanosleep(&pause, NULL);
-    cleanup_free char *dangling = import(&f, other, 1, "xz", NULL, NULL);
+    cleanup_free char *dangling = fixture_import(&f, other, 1, "xz", NULL, NULL);
     CHECK(dangling != NULL);
     cleanup_json json_t *list = NULL;
     CHECK(img_list(f.s, false, &list, &f.err) == 0);
@@ -309,11 +269,11 @@ TEST(image_list_in_dockers_shape)
 
 TEST(image_inspect_in_dockers_shape)
 {
-    FIXTURE();
+    STORE_FIXTURE();
     cleanup_json json_t *config =
         json_pack("{s:[s], s:[s], s:s, s:s, s:b, s:n}", "Cmd", "sh", "Env", "PATH=/bin",
                   "WorkingDir", "/srv", "Hostname", "", "Tty", 0, "Volumes");
-    cleanup_free char *id = import(&f, rootfs, ARRAY_SIZE(rootfs), "none", "app", config);
+    cleanup_free char *id = fixture_import(&f, rootfs, ARRAY_SIZE(rootfs), "none", "app", config);
     CHECK(id != NULL);
     CHECK(img_tag(f.s, "app", "app:2", &f.err) == 0);
     cleanup_json json_t *o = NULL;
@@ -358,8 +318,8 @@ TEST(image_inspect_in_dockers_shape)
 
 TEST(image_tag_rules)
 {
-    FIXTURE();
-    cleanup_free char *id = import(&f, rootfs, ARRAY_SIZE(rootfs), "none", NULL, NULL);
+    STORE_FIXTURE();
+    cleanup_free char *id = fixture_import(&f, rootfs, ARRAY_SIZE(rootfs), "none", NULL, NULL);
     CHECK(id != NULL);
     CHECK(img_tag(f.s, id, "localhost:5000/me/app:v1", &f.err) == 0);
     cleanup_free char *got = NULL;
@@ -380,8 +340,8 @@ TEST(image_tag_rules)
 
 TEST(image_store_survives_reopen)
 {
-    FIXTURE();
-    cleanup_free char *id = import(&f, rootfs, ARRAY_SIZE(rootfs), "none", "keep:me", NULL);
+    STORE_FIXTURE();
+    cleanup_free char *id = fixture_import(&f, rootfs, ARRAY_SIZE(rootfs), "none", "keep:me", NULL);
     CHECK(id != NULL);
     img_store_close(f.s);
     f.s = NULL;
@@ -402,7 +362,7 @@ TEST(image_store_survives_reopen)
 
 /* --- removal --- */
 
-static json_t *rm(struct fixture *f, const char *ref, bool force,
+static json_t *rm(struct store_fixture *f, const char *ref, bool force,
                   bool (*in_use)(const char *, void *))
 {
     json_t *out = NULL;
@@ -433,8 +393,8 @@ static char *records(json_t *out)
 
 TEST(image_remove_untags_then_deletes)
 {
-    FIXTURE();
-    cleanup_free char *id = import(&f, rootfs, ARRAY_SIZE(rootfs), "none", "a:1", NULL);
+    STORE_FIXTURE();
+    cleanup_free char *id = fixture_import(&f, rootfs, ARRAY_SIZE(rootfs), "none", "a:1", NULL);
     CHECK(id != NULL);
     CHECK(img_tag(f.s, "a:1", "b:1", &f.err) == 0);
     json_t *cfg = img_config(f.s, id);
@@ -460,8 +420,8 @@ TEST(image_remove_untags_then_deletes)
 
 TEST(image_remove_by_id_with_several_tags_must_be_forced)
 {
-    FIXTURE();
-    cleanup_free char *id = import(&f, rootfs, ARRAY_SIZE(rootfs), "none", "a:1", NULL);
+    STORE_FIXTURE();
+    cleanup_free char *id = fixture_import(&f, rootfs, ARRAY_SIZE(rootfs), "none", "a:1", NULL);
     CHECK(id != NULL);
     CHECK(img_tag(f.s, id, "a:2", &f.err) == 0);
     CHECK(rm(&f, id + 7, false, NULL) == NULL);
@@ -478,7 +438,7 @@ TEST(image_remove_by_id_with_several_tags_must_be_forced)
     snprintf(want, sizeof want, "Untagged:a:1 Untagged:a:2 Deleted:%s", id);
     CHECK(strncmp(r, want, strlen(want)) == 0);
     /* By id with a single tag: untagged and deleted, no force needed. */
-    cleanup_free char *id2 = import(&f, other, 1, "none", "single", NULL);
+    cleanup_free char *id2 = fixture_import(&f, other, 1, "none", "single", NULL);
     cleanup_json json_t *out2 = rm(&f, id2, false, NULL);
     CHECK(out2 != NULL);
     cleanup_free char *r2 = records(out2);
@@ -494,8 +454,8 @@ static bool always(const char *image_id, void *data)
 
 TEST(image_remove_in_use_is_a_conflict)
 {
-    FIXTURE();
-    cleanup_free char *id = import(&f, rootfs, ARRAY_SIZE(rootfs), "none", "used", NULL);
+    STORE_FIXTURE();
+    cleanup_free char *id = fixture_import(&f, rootfs, ARRAY_SIZE(rootfs), "none", "used", NULL);
     CHECK(id != NULL);
     char want[300];
     snprintf(want, sizeof want,
@@ -533,8 +493,8 @@ static bool stopped(const char *image_id, struct img_user *u, void *data)
 
 TEST(image_remove_used_by_stopped_container_must_be_forced)
 {
-    FIXTURE();
-    cleanup_free char *id = import(&f, rootfs, ARRAY_SIZE(rootfs), "none", NULL, NULL);
+    STORE_FIXTURE();
+    cleanup_free char *id = fixture_import(&f, rootfs, ARRAY_SIZE(rootfs), "none", NULL, NULL);
     CHECK(id != NULL);
     json_t *out = NULL;
     CHECK(img_remove_ex(f.s, id, false, stopped, NULL, &out, &f.err) == -1);
@@ -557,9 +517,9 @@ TEST(image_remove_used_by_stopped_container_must_be_forced)
 
 TEST(image_remove_keeps_shared_layers)
 {
-    FIXTURE();
-    cleanup_free char *a = import(&f, rootfs, ARRAY_SIZE(rootfs), "none", "a", NULL);
-    cleanup_free char *b = import(&f, rootfs, ARRAY_SIZE(rootfs), "gzip", "b", NULL);
+    STORE_FIXTURE();
+    cleanup_free char *a = fixture_import(&f, rootfs, ARRAY_SIZE(rootfs), "none", "a", NULL);
+    cleanup_free char *b = fixture_import(&f, rootfs, ARRAY_SIZE(rootfs), "gzip", "b", NULL);
     CHECK(a != NULL && b != NULL && strcmp(a, b) != 0);
     cleanup_json json_t *o1 = rm(&f, "a", false, NULL);
     cleanup_free char *r1 = records(o1);
@@ -577,8 +537,8 @@ TEST(image_remove_keeps_shared_layers)
 
 TEST(image_remove_digest_references_go_with_the_last_tag)
 {
-    FIXTURE();
-    cleanup_free char *id = import(&f, rootfs, ARRAY_SIZE(rootfs), "none", "repo:1", NULL);
+    STORE_FIXTURE();
+    cleanup_free char *id = fixture_import(&f, rootfs, ARRAY_SIZE(rootfs), "none", "repo:1", NULL);
     CHECK(id != NULL);
     const char *canonical =
         "repo@sha256:1111111111111111111111111111111111111111111111111111111111111111";
@@ -596,7 +556,7 @@ TEST(image_remove_digest_references_go_with_the_last_tag)
 
 TEST(image_import_streams_from_a_nonblocking_pipe)
 {
-    FIXTURE();
+    STORE_FIXTURE();
     char *gz = NULL;
     size_t len = 0;
     CHECK(tar_bytes(rootfs, ARRAY_SIZE(rootfs), "gzip", &gz, &len) == 0);
@@ -635,7 +595,7 @@ TEST(image_import_streams_from_a_nonblocking_pipe)
 
 TEST(image_create_checks_its_config)
 {
-    FIXTURE();
+    STORE_FIXTURE();
     static const struct {
         const char *config, *msg;
     } bad[] = {
@@ -667,7 +627,7 @@ TEST(image_create_checks_its_config)
  * none. */
 TEST(image_distribution_records)
 {
-    FIXTURE();
+    STORE_FIXTURE();
     const char *diff = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
     struct img_dist got[IMG_DIST_MAX + 2];
     CHECK(img_dist_get(f.s, diff, got, IMG_DIST_MAX) == 0);

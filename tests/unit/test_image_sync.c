@@ -15,53 +15,24 @@
 #include "../../src/lib/cleanup.h"
 #include "../../src/lib/file.h"
 #include "../../src/lib/json.h"
+#include "image_store_fixture.h"
 #include "image_tar.h"
 #include "unit.h"
 
 #define OTHER_BOOT "00000000-1111-2222-3333-444444444444"
 
-struct fixture {
-    char *dir;
-    char store[600];
-    struct img_store *s;
-    pier_err_t err;
-};
-
-static void fixture_free(struct fixture *f)
-{
-    img_store_close(f->s);
-    pier_error_free(&f->err);
-    unit_remove_dir(&f->dir);
-}
-
-#define FIXTURE()                                                                                  \
-    __attribute__((cleanup(fixture_free))) struct fixture f = {0};                                 \
-    CHECK((f.dir = scratch_dir()) != NULL);                                                        \
-    snprintf(f.store, sizeof f.store, "%s/image", f.dir);                                          \
-    CHECK(img_store_open(f.store, &f.s, &f.err) == 0)
-
-static bool reopen(struct fixture *f)
-{
-    img_store_close(f->s);
-    f->s = NULL;
-    return img_store_open(f->store, &f->s, &f->err) == 0;
-}
-
 /* Set (value) or remove (NULL) key of the JSON object in the store's file. */
-static bool edit(struct fixture *f, const char *file, const char *key, json_t *value)
+static bool edit(struct store_fixture *f, const char *file, const char *key, json_t *value)
 {
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", f->store, file);
-    cleanup_json json_t *j = NULL;
-    bool ok = pier_json_load_file_at(AT_FDCWD, path, 1 << 20, &j, &f->err) == 0 &&
-              (value ? json_object_set_new(j, key, value) : json_object_del(j, key)) == 0 &&
-              pier_json_write_atomic_at(AT_FDCWD, path, j, 0, &f->err) == 0;
-    if (!ok && value)
-        json_decref(value);
-    return ok;
+    cleanup_json json_t *v = value, *j = NULL;
+    return pier_json_load_file_at(AT_FDCWD, path, 1 << 20, &j, &f->err) == 0 &&
+           (v ? json_object_set(j, key, v) : json_object_del(j, key)) == 0 &&
+           pier_json_write_atomic_at(AT_FDCWD, path, j, 0, &f->err) == 0;
 }
 
-static bool exists(struct fixture *f, const char *file)
+static bool exists(struct store_fixture *f, const char *file)
 {
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", f->store, file);
@@ -69,18 +40,14 @@ static bool exists(struct fixture *f, const char *file)
 }
 
 /* A one-file layer, named `name`, as an image tagged `tag`. */
-static char *import(struct fixture *f, const char *name, const char *tag)
+static char *import(struct store_fixture *f, const char *name, const char *tag)
 {
     const struct tar_entry e[] = {{.name = name, .type = 'f', .data = "x\n"}};
-    cleanup_close int fd = tar_fd(e, 1, "none");
-    char *id = NULL;
-    if (fd < 0 || img_import(f->s, fd, tag, NULL, NULL, &id, &f->err) < 0)
-        return NULL;
-    return id;
+    return fixture_import(f, e, 1, "none", tag, NULL);
 }
 
 /* images/<hex>.json and layers/<chain hex>/layer.json of an image */
-static void files_of(struct fixture *f, const char *id, char record[128], char layer[160])
+static void files_of(struct store_fixture *f, const char *id, char record[128], char layer[160])
 {
     struct img_image *img = img_find(f->s, id);
     snprintf(record, 128, "images/%s.json", id + 7);
@@ -89,7 +56,7 @@ static void files_of(struct fixture *f, const char *id, char record[128], char l
 
 /* Each image and its layer as written in OTHER_BOOT at time `at`; at < 0:
  * by a pier that recorded no boot in the image (its layer's stays). */
-static bool from_other_boot(struct fixture *f, const char *id, json_int_t at)
+static bool from_other_boot(struct store_fixture *f, const char *id, json_int_t at)
 {
     char record[128], layer[160];
     files_of(f, id, record, layer);
@@ -103,7 +70,7 @@ static bool from_other_boot(struct fixture *f, const char *id, json_int_t at)
 
 TEST(images_of_an_earlier_boot_after_its_last_sync_are_dropped_at_open)
 {
-    FIXTURE();
+    STORE_FIXTURE();
     cleanup_free char *before = import(&f, "before", "synced:1");
     cleanup_free char *after = import(&f, "after", "unsynced:1");
     cleanup_free char *old = import(&f, "old", "legacy:1");
@@ -119,7 +86,7 @@ TEST(images_of_an_earlier_boot_after_its_last_sync_are_dropped_at_open)
     CHECK(edit(&f, "synced.json", "boot_id", json_string(OTHER_BOOT)) &&
           edit(&f, "synced.json", "through", json_integer(2000)));
 
-    CHECK(reopen(&f));
+    CHECK(store_fixture_reopen(&f));
     CHECK(img_find(f.s, before) != NULL && exists(&f, rec_before) && exists(&f, layer_before));
     CHECK(img_find(f.s, old) != NULL && exists(&f, rec_old) && exists(&f, layer_old));
     /* the image, its config, its tag and its layer */
@@ -129,7 +96,7 @@ TEST(images_of_an_earlier_boot_after_its_last_sync_are_dropped_at_open)
     CHECK(!exists(&f, blob));
     cleanup_json json_t *tags = NULL;
     CHECK(img_refs_of(f.s, before, &tags, NULL, &f.err) == 0 && json_array_size(tags) == 1);
-    CHECK(reopen(&f));
+    CHECK(store_fixture_reopen(&f));
     char *id = NULL;
     CHECK(img_resolve(f.s, "unsynced:1", &id, &f.err) < 0);
     free(id);
@@ -137,7 +104,7 @@ TEST(images_of_an_earlier_boot_after_its_last_sync_are_dropped_at_open)
 
 TEST(images_of_this_boot_stay_unsynced_and_a_sync_covers_them)
 {
-    FIXTURE();
+    STORE_FIXTURE();
     cleanup_free char *id = import(&f, "a", "a:1");
     CHECK(id != NULL);
     img_sync_wait(f.s);
@@ -145,7 +112,7 @@ TEST(images_of_this_boot_stay_unsynced_and_a_sync_covers_them)
     files_of(&f, id, record, layer);
     /* as if pierd went away before its sync */
     CHECK(edit(&f, "synced.json", "through", json_integer(1)));
-    CHECK(reopen(&f));
+    CHECK(store_fixture_reopen(&f));
     CHECK(img_find(f.s, id) != NULL && exists(&f, record));
     img_sync_wait(f.s);
     cleanup_json json_t *mark = NULL, *rec = NULL;
@@ -165,7 +132,7 @@ TEST(images_of_this_boot_stay_unsynced_and_a_sync_covers_them)
  * the store opens; from this boot it stays. */
 TEST(layers_of_an_earlier_boot_no_image_holds_are_dropped_at_open)
 {
-    FIXTURE();
+    STORE_FIXTURE();
     const struct tar_entry a[] = {{.name = "a", .type = 'f', .data = "a\n"}};
     const struct tar_entry b[] = {{.name = "b", .type = 'f', .data = "b\n"}};
     struct img_layer_info la, lb;
@@ -184,7 +151,7 @@ TEST(layers_of_an_earlier_boot_no_image_holds_are_dropped_at_open)
     CHECK(edit(&f, layer_a, "boot_id", json_string(OTHER_BOOT)) &&
           edit(&f, layer_c, "boot_id", json_string(OTHER_BOOT)));
 
-    CHECK(reopen(&f));
+    CHECK(store_fixture_reopen(&f));
     CHECK(!exists(&f, layer_a));
     CHECK(exists(&f, layer_b));
     CHECK(exists(&f, layer_c) && img_find(f.s, id) != NULL);
