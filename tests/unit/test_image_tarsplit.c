@@ -224,7 +224,7 @@ TEST(layers_of_an_earlier_boot_no_image_holds_are_dropped_at_open)
     const struct tar_entry c[] = {{.name = "c", .type = 'f', .data = "c\n"}};
     cleanup_close int fc = tar_fd(c, 1, "none");
     cleanup_free char *id = NULL;
-    CHECK(img_import(f.s, fc, "held:1", NULL, NULL, &id, &f.err) == 0);
+    CHECK(img_import(f.s, fc, &(struct img_import_opts){.repo_tag = "held:1"}, &id, &f.err) == 0);
     struct img_image *img = img_find(f.s, id);
     CHECK(img != NULL && img->nlayers == 1);
     char dir_c[1024];
