@@ -60,6 +60,28 @@ test_import_of_a_client_that_goes_away() {
     expect_eq "$(docker run --rm whole:1 echo whole)" whole
 }
 
+# POST /images/create's other forms, answered at once as ever (while the
+# body, read as it comes, is dropped): a URL to import from, neither
+# fromSrc nor fromImage, a tag that is no reference.
+test_import_query_forms() {
+    engine_start
+    local out
+    out=$(api POST "/v1.51/images/create?fromSrc=http://example.invalid/r.tar" "some body")
+    expect_contains "$(echo "$out" | head -1)" " 400 "
+    expect_contains "$out" "import from a URL (http://example.invalid/r.tar) is not supported"
+    out=$(api POST "/v1.51/images/create")
+    expect_contains "$(echo "$out" | head -1)" " 400 "
+    expect_contains "$out" "fromImage or fromSrc is required"
+    out=$(api POST "/v1.51/images/create?fromSrc=-&repo=Bad&tag=x" "not a tar")
+    expect_contains "$(echo "$out" | head -1)" " 400 "
+    expect_contains "$out" "invalid reference format: repository name (library/Bad) must be lowercase"
+    out=$(api POST "/v1.51/images/create?fromSrc=-&repo=ok" "not a tar")
+    expect_contains "$(echo "$out" | head -1)" " 500 "
+    expect_contains "$out" "import: add layer"
+    store_empty || fail "a refused import left something in the store"
+    expect_eq "$(docker images -aq | grep -c . || true)" 0 "images after refused imports"
+}
+
 test_images_tag_and_rmi() {
     engine_start
     busybox_image
