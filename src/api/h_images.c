@@ -1,6 +1,8 @@
 /* /images/...: import (a rootfs tarball becomes an image), list, inspect,
- * tag and remove.  An import unpacks on a thread of its own: the loop goes
- * on serving everyone else meanwhile. */
+ * tag and remove.  An import runs as soon as the headers are in
+ * (API_STREAM): a thread of its own unpacks the tarball as the client
+ * sends it, the loop serving everyone else meanwhile, and the reply is
+ * held until the body has all come. */
 #include <errno.h>
 #include <fnmatch.h>
 #include <stdio.h>
@@ -21,7 +23,7 @@
 struct import_op {
     struct api_req *r;
     struct img_store *store;
-    int fd;
+    struct api_body *body;
     char *repo_tag;
     char *message;
     json_t *config;
@@ -29,44 +31,64 @@ struct import_op {
     pier_err_t err;
 };
 
+static int import_input_end(void *data, pier_err_t *err)
+{
+    struct import_op *op = data;
+    return api_body_whole(op->body, err);
+}
+
 static void import_run(void *data)
 {
     struct import_op *op = data;
-    img_import(op->store, op->fd, op->repo_tag, op->config, op->message, &op->id, &op->err);
+    struct img_import_opts o = {.repo_tag = op->repo_tag,
+                                .config = op->config,
+                                .message = op->message,
+                                .input_end = import_input_end,
+                                .data = op};
+    img_import(op->store, api_body_pipe(op->body), &o, &op->id, &op->err);
+    /* the rest of the body, if any, is not wanted: the server drops it */
+    api_body_release(op->body);
+    op->body = NULL;
+}
+
+static void import_free(struct import_op *op)
+{
+    api_body_release(op->body);
+    free(op->repo_tag);
+    free(op->message);
+    free(op->id);
+    json_decref(op->config);
+    pier_error_free(&op->err);
+    free(op);
+}
+
+/* docker streams the progress of an import; its last line names the image */
+static void import_reply(struct api_req *r, const char *id)
+{
+    cleanup_json json_t *j = json_pack("{s:s}", "status", id);
+    cleanup_free char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    char *t = text ? realloc(text, strlen(text) + 3) : NULL;
+    if (t == NULL) {
+        api_reply_error(r, 500, "out of memory");
+        return;
+    }
+    text = t;
+    strcat(text, "\r\n");
+    api_reply_text(r, 200, "application/json", text);
 }
 
 static void import_done(void *data)
 {
     struct import_op *op = data;
     struct api_req *r = op->r;
-    if (op->err) {
+    if (op->err != NULL) {
         api_reply_err(r, &op->err);
     } else {
         engine_event(api_engine(r), "image", "import", op->id,
                      json_pack("{s:s}", "name", op->repo_tag ? op->repo_tag : op->id));
-        /* docker streams the progress of an import; its last line names the image */
-        char *text = NULL;
-        json_t *j = json_pack("{s:s}", "status", op->id);
-        text = json_dumps(j, JSON_COMPACT);
-        json_decref(j);
-        if (text) {
-            size_t n = strlen(text);
-            char *t = realloc(text, n + 3);
-            if (t) {
-                text = t;
-                memcpy(text + n, "\r\n", 3);
-            }
-            api_reply_text(r, 200, "application/json", text);
-            free(text);
-        } else {
-            api_reply_error(r, 500, "out of memory");
-        }
+        import_reply(r, op->id);
     }
-    free(op->repo_tag);
-    free(op->message);
-    free(op->id);
-    json_decref(op->config);
-    free(op);
+    import_free(op);
 }
 
 /* repo and tag as docker's import takes them: "name", "name:tag", or both. */
@@ -85,6 +107,8 @@ static char *import_ref(struct api_req *r)
     return strdup(repo);
 }
 
+/* Runs as soon as the headers are in (API_STREAM), for a pull as for an
+ * import. */
 void h_images_create(struct api_req *r)
 {
     const char *src = api_query(r, "fromSrc");
@@ -96,10 +120,6 @@ void h_images_create(struct api_req *r)
         api_reply_error(r, 400, "import from a URL (%s) is not supported: send the tarball", src);
         return;
     }
-    if (api_body_fd(r) < 0) {
-        api_reply_error(r, 500, "the uploaded tarball could not be kept");
-        return;
-    }
     struct import_op *op = calloc(1, sizeof *op);
     if (op == NULL) {
         api_reply_error(r, 500, "out of memory");
@@ -107,13 +127,18 @@ void h_images_create(struct api_req *r)
     }
     pier_err_t err = NULL;
     if (img_changes(api_query_all(r, "changes"), &op->config, &err) < 0) {
-        free(op);
+        import_free(op);
         api_reply_err(r, &err);
+        return;
+    }
+    op->body = api_body_take(r);
+    if (op->body == NULL) {
+        import_free(op);
+        api_reply_error(r, 500, "import: the request body cannot be read");
         return;
     }
     op->r = r;
     op->store = engine_images(api_engine(r));
-    op->fd = api_body_fd(r);
     op->repo_tag = import_ref(r);
     const char *msg = api_query(r, "message");
     op->message = msg ? strdup(msg) : NULL;

@@ -22,6 +22,7 @@
 #include "../image/archive.h"
 #include "../image/registry.h"
 #include "../lib/cleanup.h"
+#include "../lib/file.h"
 #include "../lib/json.h"
 #include "../lib/log.h"
 #include "../lib/progress_text.h"
@@ -291,14 +292,8 @@ static void send_message(struct pump *p, json_t *j)
         n += 2;
     }
     /* a client that left does not stop the load: it is finished regardless */
-    for (size_t done = 0; done < n;) {
-        ssize_t w = send(p->wfd, text + done, n - done, MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            break;
-        done += (size_t)w;
-    }
+    if (pier_send_all(p->wfd, text, n) < 0)
+        pier_debug("load: its message: %s", strerror(errno));
     free(text);
 }
 

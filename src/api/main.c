@@ -303,8 +303,6 @@ static int run(const struct opts *o, pier_err_t *err)
                              .cgroup_parent = o->cgroup_parent,
                              .bridge = o->bridge,
                              .bip = o->bip};
-    char tmp[PATH_MAX + 8];
-    snprintf(tmp, sizeof tmp, "%s/tmp", data_root);
     if (pier_loop_new(&d.loop, err) < 0)
         return -1;
     d.sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -319,7 +317,7 @@ static int run(const struct opts *o, pier_err_t *err)
     listen_fd = listen_unix(sock, o->group, err);
     if (listen_fd < 0)
         goto out;
-    if (api_server_start(d.loop, listen_fd, e, tmp, &srv, err) < 0)
+    if (api_server_start(d.loop, listen_fd, e, &srv, err) < 0)
         goto out;
     if (write_pidfile(pidfile, err) < 0)
         goto out;

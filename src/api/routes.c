@@ -34,7 +34,7 @@ static const struct api_route routes[] = {
     {"POST", "/exec/{}/start", h_exec_start, 0},
     {"GET", "/exec/{}/json", h_exec_inspect, 0},
     {"POST", "/exec/{}/resize", h_exec_resize, 0},
-    {"POST", "/images/create", h_images_create, API_UPLOAD},
+    {"POST", "/images/create", h_images_create, API_STREAM},
     {"GET", "/images/json", h_images_list, 0},
     {"GET", "/images/get", h_images_get_all, 0},
     {"POST", "/images/load", h_images_load, API_STREAM},

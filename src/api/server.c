@@ -32,16 +32,18 @@ struct api_server {
     unsigned long requests, requests_at_tick;
     bool busy_since_trim;
     struct engine *engine;
-    char *tmp_dir;
     /* suspended connections: MHD refuses to stop while any is */
     struct MHD_Connection **suspended;
     size_t nsuspended, csuspended;
+    bool stopping;
 };
 
 enum req_state { REQ_NEW, REQ_HANDLED, REQ_DEFERRED, REQ_READY };
 
 struct api_req {
     struct api_server *srv;
+    /* NULL once the client has gone while the handler held the request
+     * (deferred, its body arriving): the reply then only frees it */
     struct MHD_Connection *conn;
     const char *method;
     char path[1024];
@@ -52,7 +54,6 @@ struct api_req {
     char *body;
     size_t body_len;
     bool body_too_large;
-    int body_fd; /* API_UPLOAD */
     /* API_STREAM: the body's pipe, written as it arrives; replies are held
      * while body_open */
     struct api_body *pipe_body;
@@ -128,8 +129,15 @@ static void common_headers(struct MHD_Response *resp)
     MHD_add_response_header(resp, "Server", "pier/0.1 (linux)");
 }
 
+static void req_free(struct api_req *r);
+
 static void queue(struct api_req *r, int status, struct MHD_Response *resp)
 {
+    if (r->conn == NULL) {
+        MHD_destroy_response(resp);
+        req_free(r);
+        return;
+    }
     common_headers(resp);
     for (int i = 0; i < r->nhdr; i++)
         MHD_add_response_header(resp, r->hdr_name[i], r->hdr_value[i]);
@@ -247,7 +255,10 @@ void api_reply_err(struct api_req *r, pier_err_t *err)
 void api_defer(struct api_req *r)
 {
     r->state = REQ_DEFERRED;
-    suspend(r->srv, r->conn);
+    /* A body still arriving is read on; the request waits at its end
+     * (on_request). */
+    if (!r->body_open)
+        suspend(r->srv, r->conn);
 }
 
 /* ---- streams ---- */
@@ -321,6 +332,10 @@ static void stream_free(void *cls)
 struct api_stream *api_reply_stream(struct api_req *r, int status, const char *ctype,
                                     void (*on_close)(void *data), void *data)
 {
+    if (r->conn == NULL) {
+        req_free(r); /* its client is gone: the stream would be too */
+        return NULL;
+    }
     struct api_stream *s = calloc(1, sizeof *s);
     if (s == NULL) {
         api_reply_error(r, 500, "out of memory");
@@ -466,6 +481,8 @@ const char *api_param(struct api_req *r, int i)
 
 const char *api_query(struct api_req *r, const char *key)
 {
+    if (r->conn == NULL)
+        return NULL;
     return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
 }
 
@@ -495,6 +512,8 @@ const char **api_query_all(struct api_req *r, const char *key)
 {
     static const char *none[] = {NULL};
     struct collect c = {.key = key};
+    if (r->conn == NULL)
+        return none;
     MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, collect_one, &c);
     if (c.v == NULL)
         return none;
@@ -539,6 +558,8 @@ long long api_query_int(struct api_req *r, const char *key, long long dflt)
 
 const char *api_header(struct api_req *r, const char *name)
 {
+    if (r->conn == NULL)
+        return NULL;
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }
 
@@ -581,11 +602,6 @@ const char *api_body(struct api_req *r, size_t *len)
 {
     *len = r->body_len;
     return r->body ? r->body : "";
-}
-
-int api_body_fd(struct api_req *r)
-{
-    return r->body_fd;
 }
 
 void api_set_data(struct api_req *r, void *data, void (*fn)(void *))
@@ -761,8 +777,6 @@ static void req_free(struct api_req *r)
         free(r->params[i]);
     free(r->body);
     free(r->all);
-    if (r->body_fd >= 0)
-        close(r->body_fd);
     body_close(r, BODY_CUT); /* a body still open here was cut short */
     body_unref(r->pipe_body);
     if (r->response)
@@ -775,12 +789,21 @@ static void req_free(struct api_req *r)
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
     (void)c;
     (void)toe;
-    if (*con_cls != NULL)
-        req_free(*con_cls);
+    struct api_server *srv = cls;
+    struct api_req *r = *con_cls;
     *con_cls = NULL;
+    if (r == NULL)
+        return;
+    if (r->state == REQ_DEFERRED && !srv->stopping) {
+        /* The client left while its body arrived, and the handler holds
+         * the request: the body's reader sees it cut, the reply frees it. */
+        body_close(r, BODY_CUT);
+        r->conn = NULL;
+        return;
+    }
+    req_free(r);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -798,14 +821,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         r->srv = srv;
         r->conn = conn;
         r->method = method;
-        r->body_fd = r->body_wfd = -1;
+        r->body_wfd = -1;
         split_version(r, url);
         r->route = api_route_match(method, r->path, r->params, &r->nparams);
-        if (r->route != NULL && (r->route->flags & API_UPLOAD)) {
-            r->body_fd = open(srv->tmp_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-            if (r->body_fd < 0)
-                pier_warn("upload: temporary file in `%s`: %s", srv->tmp_dir, strerror(errno));
-        }
         *con_cls = r;
         if (r->route != NULL && (r->route->flags & API_STREAM) && body_open(r) == 0) {
             pier_debug("%s %s", method, url);
@@ -824,10 +842,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             body_write(r, upload, upload_size);
             return MHD_YES;
         }
-        if (r->body_fd >= 0) {
-            if (pier_write_all(r->body_fd, upload, *upload_size) < 0)
-                r->body_too_large = true;
-        } else if (r->body_len + *upload_size > API_BODY_MAX) {
+        if (r->body_len + *upload_size > API_BODY_MAX) {
             r->body_too_large = true;
         } else {
             char *b = realloc(r->body, r->body_len + *upload_size + 1);
@@ -847,6 +862,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         body_close(r, BODY_WHOLE);
         if (r->stream != NULL)
             r->stream->held = false;
+        if (r->state == REQ_DEFERRED) {
+            suspend(srv, conn); /* until the reply comes (queue) */
+            return MHD_YES;
+        }
     }
     switch (r->state) {
     case REQ_NEW:
@@ -859,8 +878,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         } else if (r->body_too_large) {
             api_reply_error(r, 400, "request body larger than %u bytes", API_BODY_MAX);
         } else {
-            if (r->body_fd >= 0)
-                lseek(r->body_fd, 0, SEEK_SET);
             r->route->fn(r);
             if (r->state == REQ_NEW)
                 api_reply_error(r, 500, "internal error: no reply to %s %s", method, r->path);
@@ -943,7 +960,7 @@ static void on_idle_tick(struct pier_loop *l, struct pier_watch *w, uint32_t eve
     }
 }
 
-int api_server_start(struct pier_loop *loop, int listen_fd, struct engine *e, const char *tmp_dir,
+int api_server_start(struct pier_loop *loop, int listen_fd, struct engine *e,
                      struct api_server **out, pier_err_t *err)
 {
     struct api_server *s = calloc(1, sizeof *s);
@@ -951,14 +968,12 @@ int api_server_start(struct pier_loop *loop, int listen_fd, struct engine *e, co
         return pier_error(err, ENOMEM, "server");
     s->loop = loop;
     s->engine = e;
-    s->tmp_dir = strdup(tmp_dir);
     s->d = MHD_start_daemon(
         MHD_USE_EPOLL | MHD_ALLOW_UPGRADE | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL,
         NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_LISTEN_SOCKET,
         listen_fd, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)65536, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)0, MHD_OPTION_END);
     if (s->d == NULL) {
-        free(s->tmp_dir);
         free(s);
         return pier_error(err, 0, "start the HTTP server");
     }
@@ -985,6 +1000,7 @@ void api_server_stop(struct api_server *s)
         pier_timer_del(s->timer);
     if (s->idle_timer)
         pier_timer_del(s->idle_timer);
+    s->stopping = true;
     if (s->nsuspended > 0)
         pier_debug("http: %zu connections still waiting at shutdown", s->nsuspended);
     while (s->nsuspended > 0)
@@ -992,6 +1008,5 @@ void api_server_stop(struct api_server *s)
     if (s->d)
         MHD_stop_daemon(s->d);
     free(s->suspended);
-    free(s->tmp_dir);
     free(s);
 }

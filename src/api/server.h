@@ -28,13 +28,12 @@ struct api_route {
     api_fn fn;
     unsigned flags;
 };
-#define API_UPLOAD 1u /* the body is streamed to a file (api_body_fd), not kept in memory */
 /* The handler runs as soon as the headers are in, and a thread of its reads
  * the body as it arrives (api_body_take); its reply is held until the body
  * has all arrived, as libmicrohttpd reads no body once a reply is queued. */
 #define API_STREAM 2u
 
-int api_server_start(struct pier_loop *loop, int listen_fd, struct engine *e, const char *tmp_dir,
+int api_server_start(struct pier_loop *loop, int listen_fd, struct engine *e,
                      struct api_server **out, pier_err_t *err);
 void api_server_stop(struct api_server *s);
 
@@ -62,8 +61,6 @@ int api_body_json(struct api_req *r, json_t **out, pier_err_t *err);
  * `missing` when there is no object) and -1 returned. */
 int api_body_object(struct api_req *r, json_t **out, const char *missing);
 const char *api_body(struct api_req *r, size_t *len);
-/* For API_UPLOAD routes: an fd of the whole body, at its start. */
-int api_body_fd(struct api_req *r);
 /* API_STREAM routes: the body, taken once by the handler (NULL when it
  * cannot be had); the taker reads it, blocking, from api_body_pipe and
  * calls api_body_release when done, from any thread.  An early release
@@ -91,7 +88,10 @@ void api_reply_error(struct api_req *r, int status, const char *fmt, ...)
 void api_reply_err(struct api_req *r, pier_err_t *err);
 
 /* ---- later replies ---- */
-/* The handler will reply later, from a callback: the request waits. */
+/* The handler will reply later, from a callback: the request waits (an
+ * API_STREAM request once its body has all come).  A client that goes
+ * away while its body arrives leaves the request to the handler, without
+ * its query or headers, until the reply, which then only frees it. */
 void api_defer(struct api_req *r);
 
 /* ---- streamed replies ---- */

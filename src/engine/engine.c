@@ -27,7 +27,7 @@
 
 static int dirs(struct engine *e, pier_err_t *err)
 {
-    static const char *const data_sub[] = {"containers", "image", "tmp"};
+    static const char *const data_sub[] = {"containers", "image"};
     static const char *const exec_sub[] = {"containers"};
     if (pier_mkdir_p(e->data_root, 0711, err) < 0 || pier_mkdir_p(e->exec_root, 0711, err) < 0 ||
         pier_mkdir_p(e->rt_root, 0711, err) < 0)

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "../lib/cleanup.h"
+#include "../lib/file.h"
 #include "../lib/json.h"
 #include "archive.h"
 #include "internal.h"
@@ -36,85 +37,9 @@ struct slot {
     struct img_layer_info info;
 };
 
-/* Bytes into a socket, from another thread: a small layer kept in memory,
- * or a stored layer read back. */
-struct feed {
-    int out;
-    const char *buf; /* from memory */
-    size_t len;
-    struct img_tar_reader *tar; /* from the store */
-    int errnum;                 /* a failure to read; EPIPE when the reader left */
-    pier_err_t err;
-};
-
-static int send_all(int fd, const void *p, size_t n)
-{
-    for (size_t done = 0; done < n;) {
-        ssize_t w = send(fd, (const char *)p + done, n - done, MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return -1;
-        done += (size_t)w;
-    }
-    return 0;
-}
-
-static void *feed_run(void *data)
-{
-    struct feed *f = data;
-    if (f->tar == NULL) {
-        if (send_all(f->out, f->buf, f->len) < 0)
-            f->errnum = errno;
-    } else {
-        char *buf = malloc(COPY_BLOCK);
-        ssize_t n = 0;
-        while (buf != NULL && (n = img_tar_read(f->tar, buf, COPY_BLOCK, &f->err)) > 0)
-            if (send_all(f->out, buf, (size_t)n) < 0) {
-                f->errnum = errno;
-                break;
-            }
-        if (buf == NULL || n < 0)
-            f->errnum = buf ? EIO : ENOMEM;
-        free(buf);
-    }
-    close(f->out);
-    return NULL;
-}
-
-/* Unpack into a temporary what f sends (its out made here) on a thread of
- * its own. */
-static int unpack_fed(struct img_store *s, struct feed *f, struct img_layer_tmp **tmp,
-                      pier_err_t *err)
-{
-    int sv[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-        return pier_error(err, errno, "socketpair");
-    f->out = sv[1];
-    pthread_t t;
-    int rc = pthread_create(&t, NULL, feed_run, f);
-    if (rc != 0) {
-        close(sv[0]);
-        close(sv[1]);
-        return pier_error(err, rc, "start a thread");
-    }
-    int ret = img_layer_unpack(s, sv[0], NULL, tmp, err);
-    close(sv[0]);
-    pthread_join(t, NULL);
-    if (ret == 0 && f->errnum != 0 && f->errnum != EPIPE) {
-        img_layer_drop(s, *tmp);
-        *tmp = NULL;
-        if (f->err != NULL) {
-            pier_error_free(err);
-            *err = f->err;
-            f->err = NULL;
-            return -1;
-        }
-        return pier_error(err, f->errnum, "read the layer");
-    }
-    pier_error_free(&f->err);
-    return ret;
-}
+/* A layer's bytes, block by block: > 0 a block at *p, 0 their end, < 0 a
+ * failure to read them (err). */
+typedef ssize_t (*layer_read_fn)(void *src, const void **p, pier_err_t *err);
 
 struct unpacker {
     struct img_store *s;
@@ -128,8 +53,92 @@ static void *unpack_run(void *data)
     struct unpacker *u = data;
     if (img_layer_unpack(u->s, u->in, NULL, &u->tmp, &u->err) < 0)
         u->tmp = NULL;
-    close(u->in); /* the scan's sends fail (EPIPE) if it stopped early */
+    close(u->in); /* the sends fail (EPIPE) if it stopped early */
     return NULL;
+}
+
+/* What next gives, unpacked into a temporary (*tmp) by a thread of its
+ * own that this one feeds through a socketpair.  An unpack that fails
+ * (*tmp NULL, *why its error) is read past to the end; only the reading
+ * failing is -1 (err). */
+static int unpack_read(struct img_store *s, layer_read_fn next, void *src,
+                       struct img_layer_tmp **tmp, pier_err_t *why, pier_err_t *err)
+{
+    *tmp = NULL;
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+        return pier_error(err, errno, "socketpair");
+    struct unpacker u = {.s = s, .in = sv[0]};
+    pthread_t t;
+    int rc = pthread_create(&t, NULL, unpack_run, &u);
+    if (rc != 0) {
+        close(sv[0]);
+        close(sv[1]);
+        return pier_error(err, rc, "start a thread");
+    }
+    const void *p;
+    ssize_t n;
+    bool sending = true;
+    while ((n = next(src, &p, err)) > 0)
+        if (sending && pier_send_all(sv[1], p, (size_t)n) < 0)
+            sending = false;
+    close(sv[1]);
+    pthread_join(t, NULL);
+    if (n < 0) {
+        if (u.tmp != NULL)
+            img_layer_drop(s, u.tmp);
+        pier_error_free(&u.err);
+        return -1;
+    }
+    *tmp = u.tmp;
+    *why = u.err;
+    return 0;
+}
+
+/* The same, either failure an error. */
+static int unpack_all(struct img_store *s, layer_read_fn next, void *src,
+                      struct img_layer_tmp **tmp, pier_err_t *err)
+{
+    if (unpack_read(s, next, src, tmp, err, err) < 0 || *tmp == NULL)
+        return -1;
+    return 0;
+}
+
+/* A small layer kept in memory, in one block. */
+struct kept {
+    const char *buf;
+    size_t len;
+};
+
+static ssize_t kept_read(void *src, const void **p, pier_err_t *err)
+{
+    (void)err;
+    struct kept *k = src;
+    size_t n = k->len;
+    *p = k->buf;
+    k->len = 0;
+    return (ssize_t)n;
+}
+
+/* A layer of the store, read back. */
+struct stored {
+    struct img_tar_reader *tar;
+    char *buf; /* COPY_BLOCK */
+};
+
+static ssize_t stored_read(void *src, const void **p, pier_err_t *err)
+{
+    struct stored *st = src;
+    *p = st->buf;
+    return img_tar_read(st->tar, st->buf, COPY_BLOCK, err);
+}
+
+/* A layer of the archive as it arrives. */
+static ssize_t arriving_read(void *src, const void **p, pier_err_t *err)
+{
+    size_t n;
+    int rc = img_archive_in_read(src, p, &n, err);
+    return rc > 0 ? (ssize_t)n : rc;
 }
 
 struct load {
@@ -161,33 +170,12 @@ static int stream_layer(void *data, struct img_archive_entry *e, struct img_arch
     if (sl == NULL)
         return pier_error(err, ENOMEM, "load");
     e->user = sl;
-    int sv[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-        return pier_error(err, errno, "socketpair");
-    struct unpacker u = {.s = l->s, .in = sv[0]};
-    pthread_t t;
-    int rc = pthread_create(&t, NULL, unpack_run, &u);
-    if (rc != 0) {
-        close(sv[0]);
-        close(sv[1]);
-        return pier_error(err, rc, "start a thread");
-    }
-    const void *p;
-    size_t n;
-    bool sending = true;
-    while ((rc = img_archive_in_read(in, &p, &n, err)) > 0)
-        if (sending && send_all(sv[1], p, n) < 0)
-            sending = false; /* the unpack stopped: the rest is read past */
-    close(sv[1]);
-    pthread_join(t, NULL);
-    sl->tmp = u.tmp;
-    if (rc < 0) {
-        pier_error_free(&u.err);
+    pier_err_t why = NULL;
+    if (unpack_read(l->s, arriving_read, in, &sl->tmp, &why, err) < 0)
         return -1;
-    }
-    if (u.tmp == NULL) {
-        sl->error = strdup(pier_error_msg(u.err));
-        pier_error_free(&u.err);
+    if (sl->tmp == NULL) {
+        sl->error = strdup(pier_error_msg(why));
+        pier_error_free(&why);
         if (sl->error == NULL)
             return pier_error(err, ENOMEM, "load");
     }
@@ -254,9 +242,9 @@ static struct slot *layer_slot(struct load *l, const struct img_archive_entry *e
             return NULL;
         }
         me->user = sl;
-        struct feed f = {.buf = e->data ? e->data : "", .len = e->data ? (size_t)e->size : 0};
+        struct kept k = {.buf = e->data ? e->data : "", .len = e->data ? (size_t)e->size : 0};
         pier_err_t uerr = NULL;
-        if (unpack_fed(l->s, &f, &sl->tmp, &uerr) < 0) {
+        if (unpack_all(l->s, kept_read, &k, &sl->tmp, &uerr) < 0) {
             sl->tmp = NULL;
             sl->error = strdup(pier_error_msg(uerr));
             pier_error_free(&uerr);
@@ -332,12 +320,16 @@ static int store_layer(struct load *l, struct plan *p, size_t i, const char *par
         return 0;
     struct img_layer_tmp *tmp = sl->tmp;
     if (sl->committed) {
-        struct feed f = {0};
+        struct stored st = {.buf = malloc(COPY_BLOCK)};
         int64_t size;
-        if (img_tar_open(l->s, p->diff[i], &f.tar, &size, err) < 0)
-            return pier_error_wrap(err, "%s", p->layers[i]->name);
-        int ret = unpack_fed(l->s, &f, &tmp, err);
-        img_tar_close(f.tar);
+        if (st.buf == NULL)
+            return pier_error(err, ENOMEM, "%s", p->layers[i]->name);
+        int ret = img_tar_open(l->s, p->diff[i], &st.tar, &size, err);
+        if (ret == 0) {
+            ret = unpack_all(l->s, stored_read, &st, &tmp, err);
+            img_tar_close(st.tar);
+        }
+        free(st.buf);
         if (ret < 0)
             return pier_error_wrap(err, "%s", p->layers[i]->name);
     }

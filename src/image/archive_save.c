@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -247,25 +246,16 @@ int img_save_open(struct img_store *s, const char *const *names, const struct re
 
 struct sink {
     int fd;
-    bool sock;
     int errnum;
 };
 
 static la_ssize_t sink_write(struct archive *a, void *data, const void *buf, size_t n)
 {
     struct sink *k = data;
-    size_t done = 0;
-    while (done < n) {
-        ssize_t w = k->sock ? send(k->fd, (const char *)buf + done, n - done, MSG_NOSIGNAL)
-                            : write(k->fd, (const char *)buf + done, n - done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0) {
-            k->errnum = errno;
-            archive_set_error(a, errno, "write the archive");
-            return -1;
-        }
-        done += (size_t)w;
+    if (pier_send_all(k->fd, buf, n) < 0) {
+        k->errnum = errno;
+        archive_set_error(a, errno, "write the archive");
+        return -1;
     }
     return (la_ssize_t)n;
 }
@@ -450,8 +440,7 @@ static int write_all(struct archive *a, struct sink *k, struct img_save *sv, pie
 
 int img_save_write(struct img_save *sv, int fd, pier_err_t *err)
 {
-    struct stat st;
-    struct sink k = {.fd = fd, .sock = fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode)};
+    struct sink k = {.fd = fd};
     struct archive *a = archive_write_new();
     if (a == NULL)
         return pier_error(err, ENOMEM, "save");

@@ -127,33 +127,62 @@ static json_t *import_config(json_t *config, const char *diff_id, const char *me
                      "diff_ids", diff_id);
 }
 
-int img_import(struct img_store *s, int fd, const char *repo_tag, json_t *config,
-               const char *message, char **image_id, pier_err_t *err)
+/* The rest of the input (what a gzip stream leaves after its end), read
+ * so that the input is known to have ended. */
+static int drain(int fd, pier_err_t *err)
+{
+    char buf[16384];
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n == 0)
+            return 0;
+        if (n < 0 && errno != EINTR)
+            return pier_error(err, errno, "read the tarball");
+    }
+}
+
+/* The tarball's one layer, stored once the input has come whole. */
+static int import_layer(struct img_store *s, int fd, const struct img_import_opts *o,
+                        struct img_layer_info *info, pier_err_t *err)
+{
+    struct img_layer_tmp *t;
+    if (img_layer_unpack(s, fd, NULL, &t, err) < 0)
+        return pier_error_wrap(err, "add layer");
+    if (o->input_end != NULL && (drain(fd, err) < 0 || o->input_end(o->data, err) < 0)) {
+        img_layer_drop(s, t);
+        return -1;
+    }
+    return img_layer_commit(s, t, NULL, info, err);
+}
+
+int img_import(struct img_store *s, int fd, const struct img_import_opts *o, char **image_id,
+               pier_err_t *err)
 {
     /* Everything checkable is checked before a large tar is read. */
     char tag[IMG_REF_MAX];
-    if (repo_tag != NULL && img_tag_ref(repo_tag, tag, err) < 0)
+    if (o->repo_tag != NULL && img_tag_ref(o->repo_tag, tag, err) < 0)
         return -1;
-    if (config != NULL && !json_is_object(config))
+    if (o->config != NULL && !json_is_object(o->config))
         return pier_error(err, 0, "import: the config must be a JSON object");
     cleanup_json json_t *empty = json_object();
     if (empty == NULL)
         return pier_error(err, ENOMEM, "import");
+    const char *message = o->message;
     if (message == NULL || message[0] == '\0')
         message = "Imported from -";
 
     struct img_layer_info info;
     img_adding_begin(s);
-    int ret = img_layer_add(s, NULL, fd, NULL, &info, err);
+    int ret = import_layer(s, fd, o, &info, err);
     if (ret < 0)
         pier_error_wrap(err, "import");
     cleanup_json json_t *j =
-        ret == 0 ? import_config(config ? config : empty, info.diff_id, message) : NULL;
+        ret == 0 ? import_config(o->config ? o->config : empty, info.diff_id, message) : NULL;
     cleanup_free char *blob = j ? json_dumps(j, JSON_COMPACT) : NULL;
     if (ret == 0 && blob == NULL)
         ret = pier_error(err, ENOMEM, "import");
     if (ret == 0)
-        ret = img_create(s, blob, strlen(blob), repo_tag ? tag : NULL, image_id, err);
+        ret = img_create(s, blob, strlen(blob), o->repo_tag ? tag : NULL, image_id, err);
     img_adding_end(s);
     return ret;
 }

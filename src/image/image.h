@@ -44,13 +44,26 @@ struct img_store;
 int img_store_open(const char *dir, struct img_store **out, pier_err_t *err);
 void img_store_close(struct img_store *s);
 
+/* What `docker import` makes of its tarball: repo_tag may be NULL (an
+ * untagged image), config the --change lines already parsed into a Config
+ * object (may be NULL), message NULL for docker's "Imported from -". */
+struct img_import_opts {
+    const char *repo_tag;
+    json_t *config;
+    const char *message;
+    /* When not NULL: run once the input has been read to its end, before
+     * anything is stored; a failure (a client that went away before the
+     * end of its body) stores nothing. */
+    int (*input_end)(void *data, pier_err_t *err);
+    void *data;
+};
+
 /* A rootfs tarball (plain, gzip, bzip2, xz or zstd: detected) read from fd
- * becomes a one-layer image, as `docker import` makes: config with the
- * given changes (Docker's --change lines already parsed into a Config
- * object, may be NULL), os linux, the host's architecture.  repo_tag may be
- * NULL (an untagged image).  Returns the image id ("sha256:<hex>"). */
-int img_import(struct img_store *s, int fd, const char *repo_tag, json_t *config,
-               const char *message, char **image_id, pier_err_t *err);
+ * as it comes (a pipe will do) becomes a one-layer image, as `docker
+ * import` makes: the config with o's changes, os linux, the host's
+ * architecture.  Returns the image id ("sha256:<hex>"). */
+int img_import(struct img_store *s, int fd, const struct img_import_opts *o, char **image_id,
+               pier_err_t *err);
 
 /* `docker import --change` lines (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL,
  * ONBUILD, STOPSIGNAL, USER, VOLUME, WORKDIR) as a Config object for

@@ -4,9 +4,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -66,6 +68,25 @@ int pier_write_all(int fd, const void *buf, size_t len)
             if (errno == EINTR)
                 continue;
             return -1;
+        }
+        p += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+int pier_send_all(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+    bool sock = true;
+    while (len > 0) {
+        ssize_t w = sock ? send(fd, p, len, MSG_NOSIGNAL) : write(fd, p, len);
+        if (w < 0) {
+            if (errno == ENOTSOCK && sock)
+                sock = false;
+            else if (errno != EINTR)
+                return -1;
+            continue;
         }
         p += w;
         len -= (size_t)w;

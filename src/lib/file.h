@@ -29,6 +29,10 @@ int pier_write_string_at(int dirfd, const char *path, const char *s, pier_err_t 
 /* Write all of buf to fd, retrying on EINTR and short writes. */
 int pier_write_all(int fd, const void *buf, size_t len);
 
+/* The same with send(2) and MSG_NOSIGNAL: a peer that went away is EPIPE,
+ * not SIGPIPE.  An fd that is no socket (a file) is written. */
+int pier_send_all(int fd, const void *buf, size_t len);
+
 /* mkdir -p, each missing component created with mode. */
 int pier_mkdir_p(const char *path, mode_t mode, pier_err_t *err);
 

@@ -30,6 +30,58 @@ test_import_changes_and_image_inspect() {
     [ -z "$(docker images -q bb:4)" ] || fail "a failed import left an image"
 }
 
+# The tarball is unpacked as it arrives (a temporary layer while the body
+# is still coming); a client that goes away mid-body leaves no image and
+# no layer, even when what came is a tar whole but for its end blocks; the
+# daemon serves the next import.
+test_import_of_a_client_that_goes_away() {
+    engine_start
+    local root=${PIER_TEST_ROOTFS:-$T/busybox-root}
+    [ -d "$root" ] || build_rootfs "$root"
+    tar -C "$root" -cf "$T/rootfs.tar" .
+    local size end
+    size=$(stat -c %s "$T/rootfs.tar")
+    end=$(tar_end "$T/rootfs.tar")
+    [ "$end" -lt "$size" ] || fail "the tarball has no end blocks to leave out"
+    post_cut "/v1.51/images/create?fromSrc=-&repo=cut" "$T/rootfs.tar" $((size / 2)) 3 &
+    local client=$!
+    on_exit "kill $client 2>/dev/null || true"
+    wait_for sh -c "ls -A '$T/data/image/layers' | grep -q ."
+    kill -0 "$client" || fail "the client had gone before the layer was being unpacked"
+    wait "$client"
+    wait_for store_empty
+    post_cut "/v1.51/images/create?fromSrc=-&repo=cut" "$T/rootfs.tar" "$end"
+    sleep 1 # an import that took the cut tarball for whole would store it by now
+    wait_for store_empty
+    expect_eq "$(docker images -aq | grep -c . || true)" 0 "images after imports cut short"
+    local id
+    id=$(docker import "$T/rootfs.tar" whole:1)
+    expect_eq "$(docker image inspect -f '{{.Id}}' whole:1)" "$id"
+    expect_eq "$(docker run --rm whole:1 echo whole)" whole
+}
+
+# POST /images/create's other forms, answered at once as ever (while the
+# body, read as it comes, is dropped): a URL to import from, neither
+# fromSrc nor fromImage, a tag that is no reference.
+test_import_query_forms() {
+    engine_start
+    local out
+    out=$(api POST "/v1.51/images/create?fromSrc=http://example.invalid/r.tar" "some body")
+    expect_contains "$(echo "$out" | head -1)" " 400 "
+    expect_contains "$out" "import from a URL (http://example.invalid/r.tar) is not supported"
+    out=$(api POST "/v1.51/images/create")
+    expect_contains "$(echo "$out" | head -1)" " 400 "
+    expect_contains "$out" "fromImage or fromSrc is required"
+    out=$(api POST "/v1.51/images/create?fromSrc=-&repo=Bad&tag=x" "not a tar")
+    expect_contains "$(echo "$out" | head -1)" " 400 "
+    expect_contains "$out" "invalid reference format: repository name (library/Bad) must be lowercase"
+    out=$(api POST "/v1.51/images/create?fromSrc=-&repo=ok" "not a tar")
+    expect_contains "$(echo "$out" | head -1)" " 500 "
+    expect_contains "$out" "import: add layer"
+    store_empty || fail "a refused import left something in the store"
+    expect_eq "$(docker images -aq | grep -c . || true)" 0 "images after refused imports"
+}
+
 test_images_tag_and_rmi() {
     engine_start
     busybox_image

@@ -344,29 +344,9 @@ test_save_and_load_platform() {
     expect_eq "$(docker run --rm bb:1 echo loaded)" loaded
 }
 
-# send_cut BYTES: POST /images/load of the first BYTES of $T/bb.tar, chunked
-# as the docker CLI sends it, by a client that then waits a while and goes
-# away without the last chunk.
-send_cut() {
-    "$PY" - "$SOCK" "$T/bb.tar" "$1" <<'PYEOF'
-import socket, sys, time
-s = socket.socket(socket.AF_UNIX)
-s.connect(sys.argv[1])
-data = open(sys.argv[2], "rb").read()[: int(sys.argv[3])]
-s.sendall(b"POST /v1.51/images/load?quiet=1 HTTP/1.1\r\nHost: d\r\n"
-          b"Content-Type: application/x-tar\r\nTransfer-Encoding: chunked\r\n\r\n")
-for i in range(0, len(data), 65536):
-    chunk = data[i : i + 65536]
-    s.sendall(b"%x\r\n" % len(chunk) + chunk + b"\r\n")
-time.sleep(1)  # all of it taken in before the client leaves
-s.close()
-PYEOF
-}
-
-# store_empty: no layer, no blob, no temporary of one is left.
-store_empty() {
-    [ -z "$(ls -A "$T/data/image/layers")" ] && [ -z "$(ls -A "$T/data/image/blobs/sha256")" ]
-}
+# send_cut BYTES: POST /images/load of the first BYTES of $T/bb.tar by a
+# client that goes away without the last chunk.
+send_cut() { post_cut "/v1.51/images/load?quiet=1" "$T/bb.tar" "$1"; }
 
 # The archive is read as it arrives: a client that goes away mid-body
 # ends the load with nothing stored, even when what came is a tar whole
@@ -379,9 +359,7 @@ test_load_of_a_client_that_goes_away() {
     docker rmi busybox >/dev/null
     local size end
     size=$(stat -c %s "$T/bb.tar")
-    end=$("$PY" -c 'import sys, tarfile
-m = tarfile.open(sys.argv[1]).getmembers()[-1]
-print(m.offset_data + (m.size + 511) // 512 * 512)' "$T/bb.tar")
+    end=$(tar_end "$T/bb.tar")
     [ "$end" -lt "$size" ] || fail "the archive has no end blocks to leave out"
     send_cut $((size / 2))
     wait_for store_empty

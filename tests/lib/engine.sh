@@ -122,5 +122,36 @@ sys.stdout.write(head.decode().replace("\r\n", "\n") + "\n\n" + rest.decode(erro
 PYEOF
 }
 
+# post_cut PATH FILE BYTES [WAIT]: POST PATH with the first BYTES of FILE,
+# chunked as the docker CLI sends a body, by a client that then waits WAIT
+# seconds (1) and goes away without the last chunk.
+post_cut() {
+    "$PY" - "$SOCK" "$@" <<'PYEOF'
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+data = open(sys.argv[3], "rb").read()[: int(sys.argv[4])]
+s.sendall(b"POST %s HTTP/1.1\r\nHost: d\r\n" % sys.argv[2].encode()
+          + b"Content-Type: application/x-tar\r\nTransfer-Encoding: chunked\r\n\r\n")
+for i in range(0, len(data), 65536):
+    chunk = data[i : i + 65536]
+    s.sendall(b"%x\r\n" % len(chunk) + chunk + b"\r\n")
+time.sleep(float(sys.argv[5]) if len(sys.argv) > 5 else 1)  # all of it taken in before the client leaves
+s.close()
+PYEOF
+}
+
+# store_empty: no layer, no blob, no temporary of one is left.
+store_empty() {
+    [ -z "$(ls -A "$T/data/image/layers")" ] && [ -z "$(ls -A "$T/data/image/blobs/sha256")" ]
+}
+
+# tar_end TAR: the offset where TAR's last member ends, before its end blocks.
+tar_end() {
+    "$PY" -c 'import sys, tarfile
+m = tarfile.open(sys.argv[1]).getmembers()[-1]
+print(m.offset_data + (m.size + 511) // 512 * 512)' "$1"
+}
+
 # state NAME: the container's State.Status
 state() { docker inspect -f '{{.State.Status}}' "$1"; }

@@ -36,7 +36,8 @@ char *fixture_import(struct store_fixture *f, const struct tar_entry *e, size_t 
     cleanup_close int fd = tar_fd(e, n, compression);
     char *id = NULL;
     pier_error_free(&f->err);
-    if (fd < 0 || img_import(f->s, fd, tag, config, NULL, &id, &f->err) < 0) {
+    if (fd < 0 || img_import(f->s, fd, &(struct img_import_opts){.repo_tag = tag, .config = config},
+                             &id, &f->err) < 0) {
         printf("    import: %s\n", pier_error_msg(f->err));
         return NULL;
     }

@@ -206,7 +206,7 @@ TEST(archive_save_then_load_is_the_same_image)
     };
     cleanup_close int in = tar_fd(rootfs, ARRAY_SIZE(rootfs), "none");
     cleanup_free char *id = NULL;
-    CHECK(img_import(f.s, in, "app:1", NULL, NULL, &id, &f.err) == 0);
+    CHECK(img_import(f.s, in, &(struct img_import_opts){.repo_tag = "app:1"}, &id, &f.err) == 0);
     CHECK(img_tag(f.s, id, "app:2", &f.err) == 0);
 
     /* "app" is every tag of app; the id once more adds nothing */

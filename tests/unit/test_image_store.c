@@ -135,7 +135,7 @@ TEST(image_import_bad_input_leaves_nothing)
                                {.name = "../evil", .type = 'f', .data = "x"}};
     cleanup_close int fd = tar_fd(evil, 2, "gzip");
     char *id = NULL;
-    CHECK(img_import(f.s, fd, "evil", NULL, NULL, &id, &f.err) == -1);
+    CHECK(img_import(f.s, fd, &(struct img_import_opts){.repo_tag = "evil"}, &id, &f.err) == -1);
     CHECK_CONTAINS(pier_error_msg(f.err), "layer entry `../evil`");
     CHECK(count_dir(f.store, "layers") == 0 && count_dir(f.store, "images") == 0);
     CHECK(count_dir(f.store, "blobs/sha256") == 0);
@@ -151,7 +151,7 @@ TEST(image_import_bad_input_leaves_nothing)
     CHECK(n == 2);
     /* A bad tag is refused before anything is read. */
     pier_error_free(&f.err);
-    CHECK(img_import(f.s, 0, "Bad:tag", NULL, NULL, &id, &f.err) == -1);
+    CHECK(img_import(f.s, 0, &(struct img_import_opts){.repo_tag = "Bad:tag"}, &id, &f.err) == -1);
     CHECK(f.err->errnum == EINVAL);
 }
 
@@ -579,7 +579,9 @@ TEST(image_import_streams_from_a_nonblocking_pipe)
     close(p[1]);
     free(gz);
     char *id = NULL;
-    int rc = img_import(f.s, p[0], "piped", NULL, "from a pipe", &id, &f.err);
+    int rc = img_import(f.s, p[0],
+                        &(struct img_import_opts){.repo_tag = "piped", .message = "from a pipe"},
+                        &id, &f.err);
     close(p[0]);
     int status = 0;
     waitpid(child, &status, 0);
@@ -591,6 +593,49 @@ TEST(image_import_streams_from_a_nonblocking_pipe)
     CHECK_STR(json_string_value(json_object_get(o, "Comment")), "from a pipe");
     CHECK(json_integer_value(json_object_get(o, "Size")) == ROOTFS_SIZE);
     free(id);
+}
+
+/* input_end sees the input read to its end, trailing bytes past the gzip
+ * stream too; when it fails (the client went away), nothing is stored. */
+struct input_end_seen {
+    int fd;
+    bool called, at_end;
+};
+
+static int input_end_refuses(void *data, pier_err_t *err)
+{
+    struct input_end_seen *seen = data;
+    char c;
+    seen->called = true;
+    seen->at_end = read(seen->fd, &c, 1) == 0;
+    return pier_error(err, ECONNRESET, "the client went away");
+}
+
+TEST(image_import_stores_nothing_when_its_input_is_cut)
+{
+    STORE_FIXTURE();
+    char *gz = NULL;
+    size_t len = 0;
+    CHECK(tar_bytes(rootfs, ARRAY_SIZE(rootfs), "gzip", &gz, &len) == 0);
+    int p[2];
+    CHECK(pipe2(p, O_CLOEXEC) == 0);
+    static const char junk[] = "past the gzip stream";
+    CHECK(len + sizeof junk < 65536); /* the pipe holds it all */
+    CHECK(pier_write_all(p[1], gz, len) == 0 && pier_write_all(p[1], junk, sizeof junk) == 0);
+    close(p[1]);
+    free(gz);
+    struct input_end_seen seen = {.fd = p[0]};
+    char *id = NULL;
+    int rc = img_import(
+        f.s, p[0],
+        &(struct img_import_opts){.repo_tag = "cut", .input_end = input_end_refuses, .data = &seen},
+        &id, &f.err);
+    close(p[0]);
+    CHECK(rc == -1 && id == NULL);
+    CHECK(seen.called && seen.at_end);
+    CHECK(strstr(pier_error_msg(f.err), "the client went away") != NULL);
+    CHECK(count_dir(f.store, "layers") == 0 && count_dir(f.store, "images") == 0);
+    CHECK(count_dir(f.store, "blobs/sha256") == 0);
 }
 
 TEST(image_create_checks_its_config)
