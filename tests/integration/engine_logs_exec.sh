@@ -97,6 +97,9 @@ test_log_driver_none_keeps_no_log() {
     expect_eq "$(docker logs n 2>&1)" \
         "Error response from daemon: configured logging driver does not support reading"
     expect_contains "$(api GET "/containers/n/logs?stdout=1" | head -1)" " 501 "
+    # without the flag: json-file, named as dockerd names it
+    docker create --name j busybox true >/dev/null
+    expect_eq "$(docker inspect -f '{{json .HostConfig.LogConfig}}' j)" '{"Type":"json-file","Config":{}}'
     # started again, still attached output only
     expect_eq "$(docker start -a n 2>/dev/null)" "out"
     [ ! -e "$T/data/containers/$id/$id-json.log" ] || fail "a log file was written on restart"
