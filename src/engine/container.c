@@ -53,8 +53,8 @@ void ct_log_path(const struct container *c, char *buf, size_t cap)
 {
     json_t *lc = json_object_get(c->host, "LogConfig");
     const char *type = json_string_value(json_object_get(lc, "Type"));
-    if (type != NULL && strcmp(type, "none") == 0)
-        snprintf(buf, cap, "%s", "");
+    if (type != NULL && strcmp(type, "none") == 0 && cap > 0)
+        buf[0] = '\0';
     else
         snprintf(buf, cap, "%s/containers/%s/%s-json.log", c->e->data_root, c->id, c->id);
 }

@@ -5,6 +5,7 @@
  *
  * Without --log (docker's "none" log driver) the output goes to attached
  * clients only.
+ *
  * pierd starts it (detached, in a session of its own) from a sealed view of
  * this binary, so that the container's process, a fork of the shim, is
  * sealed too (CVE-2019-5736). */
