@@ -240,6 +240,9 @@ void api_reply_err(struct api_req *r, pier_err_t *err)
     case EACCES:
         status = 403;
         break;
+    case ENOTSUP:
+        status = 501;
+        break;
     default:
         status = 500;
     }

@@ -47,9 +47,16 @@ void ct_run_dir(const struct container *c, char *buf, size_t cap)
     snprintf(buf, cap, "%s/containers/%s", c->e->exec_root, c->id);
 }
 
+/* Empty with docker's "none" log driver: the container's output goes to
+ * attached clients only, as docker's does. */
 void ct_log_path(const struct container *c, char *buf, size_t cap)
 {
-    snprintf(buf, cap, "%s/containers/%s/%s-json.log", c->e->data_root, c->id, c->id);
+    json_t *lc = json_object_get(c->host, "LogConfig");
+    const char *type = json_string_value(json_object_get(lc, "Type"));
+    if (type != NULL && strcmp(type, "none") == 0 && cap > 0)
+        buf[0] = '\0';
+    else
+        snprintf(buf, cap, "%s/containers/%s/%s-json.log", c->e->data_root, c->id, c->id);
 }
 
 int ct_new_id(char out[65])

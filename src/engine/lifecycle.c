@@ -168,6 +168,18 @@ int engine_create(struct engine *e, const char *name, json_t *body, json_t **war
     if (json_object_get(host, "NetworkMode") == NULL ||
         json_string_value(json_object_get(host, "NetworkMode"))[0] == '\0')
         json_object_set_new(host, "NetworkMode", json_string("default"));
+    /* the default log driver named, as dockerd names it */
+    json_t *lc = json_object_get(host, "LogConfig");
+    const char *lt = json_string_value(json_object_get(lc, "Type"));
+    if (lt == NULL || *lt == '\0') {
+        if (!json_is_object(lc)) {
+            lc = json_object();
+            json_object_set_new(host, "LogConfig", lc);
+        }
+        json_object_set_new(lc, "Type", json_string("json-file"));
+        if (!json_is_object(json_object_get(lc, "Config")))
+            json_object_set_new(lc, "Config", json_object());
+    }
 
     struct container *c = calloc(1, sizeof *c);
     if (c == NULL) {

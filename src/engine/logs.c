@@ -273,6 +273,8 @@ int engine_logs(struct engine *e, struct container *c, const struct log_opts *o,
 {
     char path[PATH_MAX];
     ct_log_path(c, path, sizeof path);
+    if (path[0] == '\0')
+        return pier_fail(err, ENOTSUP, "configured logging driver does not support reading");
     struct log_reader *r = calloc(1, sizeof *r);
     if (r == NULL)
         return pier_error(err, ENOMEM, "logs");

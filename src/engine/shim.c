@@ -205,8 +205,10 @@ int shim_launch(struct engine *e, struct container *c, pier_err_t *err)
     argv[n++] = run;
     argv[n++] = "--runtime-root";
     argv[n++] = e->rt_root;
-    argv[n++] = "--log";
-    argv[n++] = log;
+    if (log[0] != '\0') {
+        argv[n++] = "--log";
+        argv[n++] = log;
+    }
     argv[n++] = "--ctl-fd";
     argv[n++] = "3";
     if (container_tty(c))

@@ -1,7 +1,10 @@
 /* pier-shim: builds one container, then watches over it.
  *
  *   pier-shim --id ID --bundle DIR --dir STATE_DIR --runtime-root DIR
- *             --log FILE --ctl-fd N [--tty] [--stdin] [--stdin-once]
+ *             [--log FILE] --ctl-fd N [--tty] [--stdin] [--stdin-once]
+ *
+ * Without --log (docker's "none" log driver) the output goes to attached
+ * clients only.
  *
  * pierd starts it (detached, in a session of its own) from a sealed view of
  * this binary, so that the container's process, a fork of the shim, is
@@ -97,7 +100,7 @@ static int create_container(struct shim *s, pier_err_t *err)
     s->io.stdin_once = s->stdin_once;
     s->io.drained = on_drained;
     s->io.in = s->io.out = s->io.err = -1;
-    if (logfile_open(s->log_path, &s->io.log, err) < 0)
+    if (s->log_path != NULL && logfile_open(s->log_path, &s->io.log, err) < 0)
         return -1;
     struct rt_create_opts o = {
         .root = s->rt_root, .id = s->id, .bundle = s->bundle, .console_fd = -1};
@@ -293,7 +296,7 @@ static int setup(struct shim *s, int ctl_fd, char **argv, pier_err_t *err)
 static int usage(void)
 {
     fprintf(stderr, "usage: pier-shim --id ID --bundle DIR --dir STATE_DIR --runtime-root DIR "
-                    "--log FILE --ctl-fd N [--tty] [--stdin] [--stdin-once]\n"
+                    "[--log FILE] --ctl-fd N [--tty] [--stdin] [--stdin-once]\n"
                     "(started by pierd; not meant to be run by hand)\n");
     return 2;
 }
@@ -328,7 +331,7 @@ int main(int argc, char **argv)
         else
             return usage();
     }
-    if (!s.id || !s.bundle || !s.dir || !s.rt_root || !s.log_path || ctl_fd < 3)
+    if (!s.id || !s.bundle || !s.dir || !s.rt_root || ctl_fd < 3)
         return usage();
 
     pier_err_t err = NULL;

@@ -82,6 +82,29 @@ EOF
     expect_eq "$times" 1
 }
 
+# docker's "none" log driver: the output reaches attached clients and no
+# file; `logs` is refused as dockerd refuses it (501).
+test_log_driver_none_keeps_no_log() {
+    engine_start
+    busybox_image
+    local out
+    out=$(docker run --log-driver none --name n busybox sh -c 'echo out; echo err >&2' 2>&1)
+    expect_eq "$(echo "$out" | sort | tr '\n' ' ')" "err out "
+    expect_eq "$(docker inspect -f '{{.HostConfig.LogConfig.Type}}:{{.LogPath}}' n)" "none:"
+    local id
+    id=$(docker inspect -f '{{.Id}}' n)
+    [ ! -e "$T/data/containers/$id/$id-json.log" ] || fail "a log file was written"
+    expect_eq "$(docker logs n 2>&1)" \
+        "Error response from daemon: configured logging driver does not support reading"
+    expect_contains "$(api GET "/containers/n/logs?stdout=1" | head -1)" " 501 "
+    # without the flag: json-file, named as dockerd names it
+    docker create --name j busybox true >/dev/null
+    expect_eq "$(docker inspect -f '{{json .HostConfig.LogConfig}}' j)" '{"Type":"json-file","Config":{}}'
+    # started again, still attached output only
+    expect_eq "$(docker start -a n 2>/dev/null)" "out"
+    [ ! -e "$T/data/containers/$id/$id-json.log" ] || fail "a log file was written on restart"
+}
+
 test_attach_to_running_container() {
     engine_start
     busybox_image
