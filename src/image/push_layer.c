@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../lib/cleanup.h"
 #include "../lib/file.h"
 #include "push_int.h"
 
@@ -104,61 +105,77 @@ static void *work(void *arg)
     }
 }
 
-/* Compress the batch's blocks on up to nthreads threads (this one among
- * them), with the compressors z[0..nthreads) and z0 (level 0). */
-static void run_batch(struct batch *t, struct libdeflate_compressor **z,
-                      struct libdeflate_compressor **z0, size_t nthreads)
+struct gz {
+    struct img_tar_reader *in;
+    int out;
+    size_t nthreads, per_batch;
+    unsigned char *in_buf[2]; /* the batch compressed, the next one read */
+    int cur;
+    ssize_t ahead; /* what read_ahead read, or -1 and ahead_err */
+    pier_err_t ahead_err;
+    struct block *blocks;
+    /* one per thread, this one's first: they are not shared */
+    struct libdeflate_compressor *z[MAX_THREADS + 1], *z0[MAX_THREADS + 1];
+    EVP_MD_CTX *md;
+    struct reg_stream *st;
+};
+
+/* Compress the batch's blocks on up to nthreads threads of their own,
+ * with the compressors z[1..nthreads], while this thread reads the next
+ * batch (next, may be NULL); then this one helps with z[0]. */
+static void run_batch(struct batch *t, struct gz *g, void (*next)(struct gz *))
 {
     pthread_t th[MAX_THREADS];
-    struct worker w[MAX_THREADS];
+    struct worker w[MAX_THREADS + 1];
     size_t started = 0;
     t->next = 0;
-    for (size_t i = 0; i < nthreads; i++)
-        w[i] = (struct worker){.t = t, .z = z[i], .z0 = z0[i]};
-    while (started + 1 < nthreads && started + 1 < t->n &&
+    for (size_t i = 0; i <= g->nthreads; i++)
+        w[i] = (struct worker){.t = t, .z = g->z[i], .z0 = g->z0[i]};
+    while (started < g->nthreads && started < t->n &&
            pthread_create(&th[started], NULL, work, &w[started + 1]) == 0)
         started++;
+    if (next)
+        next(g);
     work(&w[0]);
     for (size_t i = 0; i < started; i++)
         pthread_join(th[i], NULL);
 }
 
-struct gz {
-    struct img_tar_reader *in;
-    int out;
-    size_t nthreads, per_batch;
-    unsigned char *in_buf;
-    struct block *blocks;
-    struct libdeflate_compressor *z[MAX_THREADS], *z0[MAX_THREADS];
-    EVP_MD_CTX *md;
-    struct reg_stream *st;
-};
+/* The next batch of the tar into the other buffer. */
+static void read_ahead(struct gz *g)
+{
+    g->ahead = img_tar_read(g->in, g->in_buf[!g->cur], g->per_batch * BLOCK, &g->ahead_err);
+}
 
+/* Each batch is read while the one before it is compressed. */
 static int gz_stream(struct gz *g, const char *diff_id, struct reg_desc *d,
                      const atomic_bool *cancel, pier_err_t *err)
 {
-    int64_t off = 0;
+    const size_t full = g->per_batch * BLOCK;
+    ssize_t n = img_tar_read(g->in, g->in_buf[0], full, err);
+    if (n < 0)
+        return pier_error_wrap(err, "layer %s", diff_id);
     for (;;) {
         if (cancel && atomic_load(cancel))
             return pier_fail(err, ECANCELED, "the push was cancelled");
         if (g->st && reg_stream_failed(g->st))
             return pier_fail(err, ECANCELED, "the upload failed");
-        ssize_t n = img_tar_read(g->in, g->in_buf, g->per_batch * BLOCK, err);
-        if (n < 0)
-            return pier_error_wrap(err, "layer %s", diff_id);
         /* an empty tar is one empty member: still a gzip file */
-        if (n == 0 && off > 0)
-            return 0;
-        off += n;
         struct batch t = {.b = g->blocks, .n = n > 0 ? ((size_t)n + BLOCK - 1) / BLOCK : 1};
         pthread_mutex_init(&t.lock, NULL);
         for (size_t i = 0; i < t.n; i++) {
             size_t pos = i * BLOCK;
-            g->blocks[i].in = g->in_buf + pos;
+            g->blocks[i].in = g->in_buf[g->cur] + pos;
             g->blocks[i].len = (size_t)n - pos < BLOCK ? (size_t)n - pos : BLOCK;
         }
-        run_batch(&t, g->z, g->z0, g->nthreads);
+        bool more = (size_t)n == full;
+        g->ahead = 0;
+        run_batch(&t, g, more ? read_ahead : NULL);
         pthread_mutex_destroy(&t.lock);
+        if (g->ahead < 0) {
+            *err = steal_pointer(&g->ahead_err);
+            return pier_error_wrap(err, "layer %s", diff_id);
+        }
         for (size_t i = 0; i < t.n; i++) {
             struct block *b = &g->blocks[i];
             if (b->out_len == 0)
@@ -170,8 +187,10 @@ static int gz_stream(struct gz *g, const char *diff_id, struct reg_desc *d,
             if (g->st)
                 reg_stream_grow(g->st, d->size);
         }
-        if ((size_t)n < g->per_batch * BLOCK)
+        if (!more || g->ahead == 0)
             return 0;
+        n = g->ahead;
+        g->cur = !g->cur;
     }
 }
 
@@ -188,14 +207,15 @@ int push_compress(struct img_store *s, const char *diff_id, int fd, struct reg_s
     int64_t tar_size;
     if (img_tar_open(s, diff_id, &g.in, &tar_size, err) < 0)
         return -1;
-    g.in_buf = malloc(g.per_batch * BLOCK);
+    g.in_buf[0] = malloc(g.per_batch * BLOCK);
+    g.in_buf[1] = malloc(g.per_batch * BLOCK);
     g.blocks = calloc(g.per_batch, sizeof *g.blocks);
     g.md = EVP_MD_CTX_new();
     int ret = 0;
-    if (g.in_buf == NULL || g.blocks == NULL || g.md == NULL ||
+    if (g.in_buf[0] == NULL || g.in_buf[1] == NULL || g.blocks == NULL || g.md == NULL ||
         EVP_DigestInit_ex(g.md, EVP_sha256(), NULL) != 1)
         ret = pier_error(err, ENOMEM, "compress");
-    for (size_t i = 0; ret == 0 && i < g.nthreads; i++)
+    for (size_t i = 0; ret == 0 && i <= g.nthreads; i++)
         if ((g.z[i] = libdeflate_alloc_compressor(LEVEL)) == NULL ||
             (g.z0[i] = libdeflate_alloc_compressor(0)) == NULL)
             ret = pier_error(err, ENOMEM, "compress");
@@ -213,14 +233,16 @@ int push_compress(struct img_store *s, const char *diff_id, int fd, struct reg_s
         ret = -1;
     for (size_t i = 0; g.blocks && i < g.per_batch; i++)
         free(g.blocks[i].out);
-    for (size_t i = 0; i < g.nthreads; i++) {
+    for (size_t i = 0; i <= g.nthreads; i++) {
         if (g.z[i])
             libdeflate_free_compressor(g.z[i]);
         if (g.z0[i])
             libdeflate_free_compressor(g.z0[i]);
     }
     free(g.blocks);
-    free(g.in_buf);
+    free(g.in_buf[0]);
+    free(g.in_buf[1]);
+    pier_error_free(&g.ahead_err);
     EVP_MD_CTX_free(g.md);
     img_tar_close(g.in);
     if (ret < 0)
