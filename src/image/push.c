@@ -195,6 +195,8 @@ static int compress_and_push(struct push *p, const char *diff, const char *id, s
     bool exists = false;
     if (ret == 0 && reg_blob_exists(p->c, d->digest, &exists, err) < 0)
         ret = -1;
+    /* whichever side failed first says why: the other only stopped */
+    bool upload_failed = e == 0 && reg_stream_failed(&s.st);
     reg_stream_end(&s.st,
                    ret < 0  ? REG_STREAM_FAILED
                    : exists ? REG_STREAM_EXISTS
@@ -202,8 +204,8 @@ static int compress_and_push(struct push *p, const char *diff, const char *id, s
                    d);
     if (e == 0)
         pthread_join(th, NULL);
-    /* a failed compression is the cause of the upload's stop */
-    if (ret == 0 && s.ret < 0) {
+    if (s.ret < 0 && (ret == 0 || upload_failed)) {
+        pier_error_free(err);
         *err = steal_pointer(&s.err);
         ret = -1;
     }
