@@ -3,7 +3,9 @@
  * (POST to open it, then one PUT of the whole blob with its digest, a
  * monolithic upload; or, for a large one, PATCHes of REG_CHUNK bytes and
  * a PUT without a body, a chunked upload, whose failed request is all
- * that is sent again), and a manifest's PUT at its tag.  Authentication is the client's (a token
+ * that is sent again; the same requests for a blob still being written,
+ * each chunk once it is, and the PUT once the digest is known), and a
+ * manifest's PUT at its tag.  Authentication is the client's (a token
  * for repository:<path>:pull,push, or Basic).  The blob calls may run on several threads at once:
  * each has a connection of its own. */
 #include <errno.h>
@@ -134,10 +136,11 @@ static int put_chunk(struct reg_client *c, CURL *h, struct resp *r, int fd, int6
 static int put_chunks(struct reg_client *c, CURL *h, struct resp *r, int fd, int64_t off,
                       int64_t size, struct buf *url, pier_err_t *err)
 {
-    for (; off < size; off += REG_CHUNK)
-        if (put_chunk(c, h, r, fd, off, size - off < REG_CHUNK ? size - off : REG_CHUNK, url, err) <
-            0)
+    for (; off < size; off += REG_CHUNK) {
+        int64_t n = size - off < REG_CHUNK ? size - off : REG_CHUNK;
+        if (put_chunk(c, h, r, fd, off, n, url, err) < 0)
             return -1;
+    }
     return 0;
 }
 
