@@ -159,18 +159,75 @@ static bool reuse(struct push *p, const char *diff, const char *id, struct reg_d
     return false;
 }
 
+/* A layer's upload, on a thread of its own while the layer is
+ * compressed. */
+struct streamer {
+    struct push *p;
+    struct reg_stream st;
+    int fd;
+    struct upload u;
+    int ret;
+    pier_err_t err;
+};
+
+static void *stream_up(void *arg)
+{
+    struct streamer *s = arg;
+    s->ret = reg_put_blob_stream(s->p->c, &s->st, s->fd, on_sent, &s->u, &s->err);
+    return NULL;
+}
+
+/* Compressed and uploaded at once: the digest is only known at the end,
+ * so the HEAD that finds a blob the registry has (without our record of
+ * it) comes then, and drops the upload. */
+static int compress_and_push(struct push *p, const char *diff, const char *id, struct reg_desc *d,
+                             pier_err_t *err)
+{
+    struct streamer s = {.p = p, .u = {.p = p, .id = id}};
+    s.fd = img_tmp_file(p->s, "upload", err);
+    if (s.fd < 0)
+        return -1;
+    reg_stream_init(&s.st);
+    pthread_t th;
+    int e = pthread_create(&th, NULL, stream_up, &s);
+    int ret = e != 0 ? pier_error(err, e, "start a thread")
+                     : push_compress(p->s, diff, s.fd, &s.st, d, p->o->cancel, err);
+    bool exists = false;
+    if (ret == 0 && reg_blob_exists(p->c, d->digest, &exists, err) < 0)
+        ret = -1;
+    /* whichever side failed first says why: the other only stopped */
+    bool upload_failed = e == 0 && reg_stream_failed(&s.st);
+    reg_stream_end(&s.st,
+                   ret < 0  ? REG_STREAM_FAILED
+                   : exists ? REG_STREAM_EXISTS
+                            : REG_STREAM_DONE,
+                   d);
+    if (e == 0)
+        pthread_join(th, NULL);
+    if (s.ret < 0 && (ret == 0 || upload_failed)) {
+        pier_error_free(err);
+        *err = steal_pointer(&s.err);
+        ret = -1;
+    }
+    pier_error_free(&s.err);
+    reg_stream_destroy(&s.st);
+    close(s.fd);
+    if (ret == 0 && exists) {
+        pull_layer_msg(&p->msg, id, "Layer already exists");
+    } else if (ret == 0) {
+        pull_layer_progress(&p->msg, id, "Pushing", d->size, d->size);
+        pull_layer_msg(&p->msg, id, "Pushed");
+    }
+    return ret;
+}
+
 static int push_layer(struct uploads *u, size_t i, pier_err_t *err)
 {
     struct push *p = u->p;
     const char *diff = u->img->diff[i];
     if (reuse(p, diff, u->ids[i], &u->layers[i]))
         return 0;
-    int fd = -1;
-    int ret = push_compress(p->s, diff, &fd, &u->layers[i], p->o->cancel, err);
-    if (ret == 0)
-        ret = push_blob(p, &u->layers[i], fd, u->ids[i], err);
-    if (fd >= 0)
-        close(fd);
+    int ret = compress_and_push(p, diff, u->ids[i], &u->layers[i], err);
     if (ret == 0) {
         struct img_dist d = {.blob = u->layers[i]};
         img_dist_repo(&p->ref, d.repo, sizeof d.repo);

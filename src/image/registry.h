@@ -9,6 +9,7 @@
 #define PIER_IMAGE_REGISTRY_H
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -167,6 +168,32 @@ int reg_mount_blob(struct reg_client *c, const char *digest, const char *from, b
  * with the bytes sent so far. */
 int reg_put_blob(struct reg_client *c, const struct reg_desc *d, int fd, reg_progress_fn go,
                  void *data, pier_err_t *err);
+/* A blob being written to a file while it is uploaded: the writer says
+ * how much of the file is ready (reg_stream_grow) and then that it is
+ * complete with its descriptor (reg_stream_end), or that it failed. */
+enum reg_stream_state { REG_STREAM_OPEN, REG_STREAM_DONE, REG_STREAM_FAILED, REG_STREAM_EXISTS };
+struct reg_stream {
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    int64_t ready; /* bytes of the file that may be sent */
+    enum reg_stream_state state;
+    struct reg_desc desc; /* once DONE */
+};
+void reg_stream_init(struct reg_stream *st);
+void reg_stream_destroy(struct reg_stream *st);
+void reg_stream_grow(struct reg_stream *st, int64_t ready);
+/* state DONE (d: the blob), FAILED or EXISTS (the registry has the blob:
+ * the upload is dropped) */
+void reg_stream_end(struct reg_stream *st, enum reg_stream_state state, const struct reg_desc *d);
+/* Whether the upload failed: the writer may stop. */
+bool reg_stream_failed(struct reg_stream *st);
+/* The blob of st, read from fd as the writer makes it ready: the requests
+ * of reg_put_blob, each PATCH sent once more than its chunk is ready, the
+ * rest once the writer has ended.  A state other than DONE ends it
+ * without the PUT (EXISTS is no error); a failure ends the stream FAILED.
+ * go as for reg_put_blob. */
+int reg_put_blob_stream(struct reg_client *c, struct reg_stream *st, int fd, reg_progress_fn go,
+                        void *data, pier_err_t *err);
 /* A manifest of media_type at a tag; the registry must name the digest
  * that the bytes have. */
 int reg_put_manifest(struct reg_client *c, const char *tag, const char *media_type,

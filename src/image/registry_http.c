@@ -256,6 +256,8 @@ int reg_perform(struct reg_client *c, CURL *h, const char *url, const char *acce
         curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
         if (patch)
             curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "PATCH");
+        /* a layer's MiBs in fewer reads, sends and polls than 64 KiB at a time */
+        curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 1L << 20);
         curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
         curl_easy_setopt(h, CURLOPT_READDATA, r);
         curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)r->in_size);

@@ -3,13 +3,16 @@
  * (POST to open it, then one PUT of the whole blob with its digest, a
  * monolithic upload; or, for a large one, PATCHes of REG_CHUNK bytes and
  * a PUT without a body, a chunked upload, whose failed request is all
- * that is sent again), and a manifest's PUT at its tag.  Authentication is the client's (a token
+ * that is sent again; the same requests for a blob still being written,
+ * each chunk once it is, and the PUT once the digest is known), and a
+ * manifest's PUT at its tag.  Authentication is the client's (a token
  * for repository:<path>:pull,push, or Basic).  The blob calls may run on several threads at once:
  * each has a connection of its own. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../lib/buf.h"
 #include "../lib/cleanup.h"
@@ -105,67 +108,202 @@ static int with_digest(CURL *h, const struct buf *at, const char *digest, struct
     return url->failed ? pier_error(err, ENOMEM, "upload") : 0;
 }
 
-static int put_chunks(struct reg_client *c, CURL *h, struct resp *r, int fd, int64_t size,
-                      struct buf *url, pier_err_t *err)
+/* The n bytes of fd at off in one PATCH to url, which becomes where the
+ * upload goes on. */
+static int put_chunk(struct reg_client *c, CURL *h, struct resp *r, int fd, int64_t off, int64_t n,
+                     struct buf *url, pier_err_t *err)
 {
-    for (int64_t off = 0; off < size; off += REG_CHUNK) {
+    char range[80];
+    snprintf(range, sizeof range, "Content-Range: %lld-%lld", (long long)off,
+             (long long)(off + n - 1));
+    r->method = "PATCH";
+    r->in_fd = fd;
+    r->in_off = off;
+    r->in_size = n;
+    r->in_range = range;
+    int ret = reg_request(c, h, url->data, NULL, r, err);
+    r->in_range = NULL;
+    if (ret < 0)
+        return -1;
+    if (r->status != 202)
+        return push_error(c, r, url->data, err);
+    buf_free(url);
+    *url = (struct buf)BUF_INIT;
+    return next_url(c, r, url, err);
+}
+
+/* The bytes of fd from off to size, in PATCHes of REG_CHUNK. */
+static int put_chunks(struct reg_client *c, CURL *h, struct resp *r, int fd, int64_t off,
+                      int64_t size, struct buf *url, pier_err_t *err)
+{
+    for (; off < size; off += REG_CHUNK) {
         int64_t n = size - off < REG_CHUNK ? size - off : REG_CHUNK;
-        char range[80];
-        snprintf(range, sizeof range, "Content-Range: %lld-%lld", (long long)off,
-                 (long long)(off + n - 1));
-        r->method = "PATCH";
-        r->in_fd = fd;
-        r->in_off = off;
-        r->in_size = n;
-        r->in_range = range;
-        if (reg_request(c, h, url->data, NULL, r, err) < 0)
-            return -1;
-        if (r->status != 202)
-            return push_error(c, r, url->data, err);
-        buf_free(url);
-        *url = (struct buf)BUF_INIT;
-        if (next_url(c, r, url, err) < 0)
+        if (put_chunk(c, h, r, fd, off, n, url, err) < 0)
             return -1;
     }
-    r->in_range = NULL;
     return 0;
+}
+
+/* The POST that opens an upload; *at gets where it goes on. */
+static int open_upload(struct reg_client *c, CURL *h, struct resp *r, struct buf *at,
+                       pier_err_t *err)
+{
+    cleanup_buf struct buf url = BUF_INIT;
+    buf_printf(&url, "%s/v2/%s/blobs/uploads/", c->base, c->ref.path);
+    if (url.failed)
+        return pier_error(err, ENOMEM, "upload");
+    r->method = "POST";
+    if (reg_request(c, h, url.data, NULL, r, err) < 0)
+        return -1;
+    if (r->status != 202)
+        return push_error(c, r, url.data, err);
+    return next_url(c, r, at, err);
+}
+
+/* The rest of an upload at `at` whose first off bytes (whole chunks) are
+ * sent: PATCHes when it is larger than REG_CHUNK, then the PUT with the
+ * digest (and the body, when it is no larger). */
+static int finish_upload(struct reg_client *c, CURL *h, struct resp *r, const struct reg_desc *d,
+                         int fd, int64_t off, struct buf *at, pier_err_t *err)
+{
+    cleanup_buf struct buf put = BUF_INIT;
+    bool chunked = d->size > REG_CHUNK;
+    if (chunked && put_chunks(c, h, r, fd, off, d->size, at, err) < 0)
+        return -1;
+    if (with_digest(h, at, d->digest, &put, err) < 0)
+        return -1;
+    r->method = "PUT";
+    r->in_fd = fd;
+    r->in_off = chunked ? d->size : 0;
+    r->in_size = chunked ? 0 : d->size;
+    if (reg_request(c, h, put.data, NULL, r, err) < 0)
+        return -1;
+    return r->status == 201 ? 0 : push_error(c, r, put.data, err);
 }
 
 int reg_put_blob(struct reg_client *c, const struct reg_desc *d, int fd, reg_progress_fn go,
                  void *data, pier_err_t *err)
 {
-    cleanup_buf struct buf url = BUF_INIT;
     cleanup_buf struct buf at = BUF_INIT;
-    cleanup_buf struct buf put = BUF_INIT;
-    buf_printf(&url, "%s/v2/%s/blobs/uploads/", c->base, c->ref.path);
     cleanup_curl CURL *h = curl_easy_init();
-    if (url.failed || h == NULL)
+    if (h == NULL)
         return pier_error(err, ENOMEM, "upload");
-    struct resp r = {.fd = -1, .limit = REG_ERROR_MAX, .method = "POST"};
-    int ret = reg_request(c, h, url.data, NULL, &r, err);
-    if (ret == 0 && r.status != 202)
-        ret = push_error(c, &r, url.data, err);
-    if (ret == 0)
-        ret = next_url(c, &r, &at, err);
+    struct resp r = {.fd = -1, .limit = REG_ERROR_MAX};
+    int ret = open_upload(c, h, &r, &at, err);
     r.go = go;
     r.go_data = data;
     r.in_type = "Content-Type: application/octet-stream";
-    /* large blobs in chunks, the last PUT then without a body */
-    bool chunked = d->size > REG_CHUNK;
-    if (ret == 0 && chunked)
-        ret = put_chunks(c, h, &r, fd, d->size, &at, err);
     if (ret == 0)
-        ret = with_digest(h, &at, d->digest, &put, err);
-    if (ret == 0) {
-        r.method = "PUT";
-        r.in_fd = fd;
-        r.in_off = chunked ? d->size : 0;
-        r.in_size = chunked ? 0 : d->size;
-        ret = reg_request(c, h, put.data, NULL, &r, err);
-        if (ret == 0 && r.status != 201)
-            ret = push_error(c, &r, put.data, err);
-    }
+        ret = finish_upload(c, h, &r, d, fd, 0, &at, err);
     reg_resp_free(&r);
+    return ret;
+}
+
+void reg_stream_init(struct reg_stream *st)
+{
+    *st = (struct reg_stream){.state = REG_STREAM_OPEN};
+    pthread_mutex_init(&st->lock, NULL);
+    pthread_cond_init(&st->changed, NULL);
+}
+
+void reg_stream_destroy(struct reg_stream *st)
+{
+    pthread_cond_destroy(&st->changed);
+    pthread_mutex_destroy(&st->lock);
+}
+
+void reg_stream_grow(struct reg_stream *st, int64_t ready)
+{
+    pthread_mutex_lock(&st->lock);
+    st->ready = ready;
+    pthread_cond_broadcast(&st->changed);
+    pthread_mutex_unlock(&st->lock);
+}
+
+void reg_stream_end(struct reg_stream *st, enum reg_stream_state state, const struct reg_desc *d)
+{
+    pthread_mutex_lock(&st->lock);
+    /* an upload that failed stays failed */
+    if (st->state == REG_STREAM_OPEN) {
+        st->state = state;
+        if (d)
+            st->desc = *d;
+    }
+    pthread_cond_broadcast(&st->changed);
+    pthread_mutex_unlock(&st->lock);
+}
+
+bool reg_stream_failed(struct reg_stream *st)
+{
+    pthread_mutex_lock(&st->lock);
+    bool failed = st->state == REG_STREAM_FAILED;
+    pthread_mutex_unlock(&st->lock);
+    return failed;
+}
+
+/* The stream's state once more than `past` bytes are ready or the writer
+ * has ended; *d its descriptor then.  A cancelled push is FAILED. */
+static enum reg_stream_state stream_wait(struct reg_client *c, struct reg_stream *st, int64_t past,
+                                         struct reg_desc *d)
+{
+    bool cancelled = false;
+    pthread_mutex_lock(&st->lock);
+    while (st->state == REG_STREAM_OPEN && st->ready <= past &&
+           !(cancelled = c->cancel && atomic_load(c->cancel))) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += 200 * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&st->changed, &st->lock, &until);
+    }
+    enum reg_stream_state state = cancelled ? REG_STREAM_FAILED : st->state;
+    *d = st->desc;
+    pthread_mutex_unlock(&st->lock);
+    return state;
+}
+
+/* Each chunk goes up as soon as the writer has made more than it: the
+ * requests are those of reg_put_blob, only sooner. */
+static int stream_upload(struct reg_client *c, CURL *h, struct reg_stream *st, int fd,
+                         reg_progress_fn go, void *data, struct resp *r, pier_err_t *err)
+{
+    cleanup_buf struct buf at = BUF_INIT;
+    struct reg_desc d;
+    if (open_upload(c, h, r, &at, err) < 0)
+        return -1;
+    r->go = go;
+    r->go_data = data;
+    r->in_type = "Content-Type: application/octet-stream";
+    for (int64_t off = 0;; off += REG_CHUNK) {
+        enum reg_stream_state state = stream_wait(c, st, off + REG_CHUNK, &d);
+        if (state == REG_STREAM_EXISTS)
+            return 0;
+        if (state == REG_STREAM_FAILED)
+            return pier_fail(err, ECANCELED, "the push was stopped");
+        if (state == REG_STREAM_DONE)
+            return finish_upload(c, h, r, &d, fd, off, &at, err);
+        if (put_chunk(c, h, r, fd, off, REG_CHUNK, &at, err) < 0)
+            return -1;
+    }
+}
+
+int reg_put_blob_stream(struct reg_client *c, struct reg_stream *st, int fd, reg_progress_fn go,
+                        void *data, pier_err_t *err)
+{
+    cleanup_curl CURL *h = curl_easy_init();
+    if (h == NULL) {
+        reg_stream_end(st, REG_STREAM_FAILED, NULL);
+        return pier_error(err, ENOMEM, "upload");
+    }
+    struct resp r = {.fd = -1, .limit = REG_ERROR_MAX};
+    int ret = stream_upload(c, h, st, fd, go, data, &r, err);
+    reg_resp_free(&r);
+    /* the writer stops early */
+    if (ret < 0)
+        reg_stream_end(st, REG_STREAM_FAILED, NULL);
     return ret;
 }
 

@@ -192,3 +192,20 @@ test_push_chunked_upload() {
     umoci raw unpack --image "$T/back:big" "$T/unpacked" || fail "umoci raw unpack"
     cmp "$T/unpacked/blob" "$T/big/blob" || fail "the blob differs"
 }
+
+# A layer whose files changed on disk since it was stored (the same size,
+# other bytes) no longer gives back the tar its diff id names: the push
+# fails, and the registry gets no manifest.
+test_push_refuses_a_layer_changed_on_disk() {
+    engine_start
+    REG_LOG=info registry_start
+    busybox_image "$REG/changed:1"
+    local passwd
+    passwd=$(find "$T/data/image/layers" -path '*/diff/etc/passwd' | head -1)
+    [ -f "$passwd" ] || fail "no etc/passwd in the stored layer"
+    sed -i 's/root/ROOT/' "$passwd"
+    local out
+    out=$("$PIER" push "$REG/changed:1" 2>&1) && fail "push of a changed layer succeeded: $out"
+    expect_contains "$out" "the layer was changed on disk"
+    expect_eq "$(grep -c 'http.request.method=PUT.*/manifests/' "$T/registry.log")" 0 "manifest PUTs"
+}

@@ -112,8 +112,11 @@ TEST(push_compress_parallel_gzip)
         CHECK(pier_write_file_atomic_at(AT_FDCWD, path, data, sizes[k], 0600, 0, &err) == 0);
         struct reg_desc d[2];
         int fd[2];
-        for (int r = 0; r < 2; r++)
-            CHECK(push_compress(s, diff, &fd[r], &d[r], NULL, &err) == 0);
+        for (int r = 0; r < 2; r++) {
+            fd[r] = img_tmp_file(s, "upload", &err);
+            CHECK(fd[r] >= 0);
+            CHECK(push_compress(s, diff, fd[r], NULL, &d[r], NULL, &err) == 0);
+        }
         CHECK_STR(d[0].digest, d[1].digest);
         CHECK(d[0].size == d[1].size);
         /* the file holds what the descriptor says */
