@@ -110,7 +110,7 @@ struct img_store {
  * boot. */
 int64_t img_boottime(void);
 /* Read synced.json at open. */
-int img_synced_load(struct img_store *s, pier_err_t *err);
+void img_synced_load(struct img_store *s);
 /* Whether a sync that completed covers a record of that boot and time. */
 bool img_record_synced(struct img_store *s, const char *boot, int64_t recorded);
 /* Whether a record of that boot and time is safe from a crash: written

@@ -414,8 +414,10 @@ int img_store_open(const char *dir, struct img_store **out, pier_err_t *err)
     if (sweep(s->dirfd, "the store", err) < 0 || sweep(s->blobfd, "blobs", err) < 0 ||
         sweep(s->layerfd, "layers", err) < 0 || sweep(s->imagefd, "images", err) < 0)
         goto fail;
-    if (read_boot_id(s, err) < 0 || img_synced_load(s, err) < 0 ||
-        load_images(s, &unsynced, err) < 0 || load_repos(s, err) < 0 ||
+    if (read_boot_id(s, err) < 0)
+        goto fail;
+    img_synced_load(s);
+    if (load_images(s, &unsynced, err) < 0 || load_repos(s, err) < 0 ||
         img_layers_drop_stale(s, err) < 0)
         goto fail;
     if (unsynced > 0) /* a pierd that went away before its sync */

@@ -36,24 +36,28 @@ int64_t img_boottime(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-int img_synced_load(struct img_store *s, pier_err_t *err)
+void img_synced_load(struct img_store *s)
 {
     cleanup_json json_t *j = NULL;
+    pier_err_t e = NULL;
     if (faccessat(s->dirfd, SYNCED_FILE, F_OK, 0) < 0 && errno == ENOENT)
-        return 0;
-    if (pier_json_load_file_at(s->dirfd, SYNCED_FILE, IMG_META_MAX, &j, err) < 0)
-        return pier_error_wrap(err, "the store's sync mark");
+        return;
+    /* A mark that cannot be read covers nothing: only images of an
+     * earlier boot can lose by it, and they are pulled again; the daemon
+     * starts. */
+    if (pier_json_load_file_at(s->dirfd, SYNCED_FILE, IMG_META_MAX, &j, &e) < 0) {
+        pier_warn("image store: ignoring %s: %s", SYNCED_FILE, pier_error_msg(e));
+        pier_error_free(&e);
+        return;
+    }
     const char *boot = json_string_value(json_object_get(j, "boot_id"));
     json_t *through = json_object_get(j, "through");
-    /* a mark that cannot be read covers nothing: only images of an
-     * earlier boot can lose by it, and they are pulled again */
     if (boot == NULL || !json_is_integer(through)) {
         pier_warn("image store: ignoring %s: expected {\"boot_id\", \"through\"}", SYNCED_FILE);
-        return 0;
+        return;
     }
     snprintf(s->synced_boot, sizeof s->synced_boot, "%s", boot);
     s->synced_through = json_integer_value(through);
-    return 0;
 }
 
 bool img_record_synced(struct img_store *s, const char *boot, int64_t recorded)

@@ -156,3 +156,20 @@ TEST(layers_of_an_earlier_boot_no_image_holds_are_dropped_at_open)
     CHECK(exists(&f, layer_b));
     CHECK(exists(&f, layer_c) && img_find(f.s, id) != NULL);
 }
+
+/* A torn or foreign synced.json covers nothing, and stops nothing. */
+TEST(a_sync_mark_that_cannot_be_read_covers_nothing)
+{
+    STORE_FIXTURE();
+    cleanup_free char *id = import(&f, "a", "a:1");
+    CHECK(id != NULL);
+    img_sync_wait(f.s);
+    char record[128], layer[160];
+    files_of(&f, id, record, layer);
+    CHECK(from_other_boot(&f, id, 1000));
+    char path[1024];
+    snprintf(path, sizeof path, "%s/synced.json", f.store);
+    CHECK(pier_write_file_atomic_at(AT_FDCWD, path, "{\"boot_id\":", 11, 0600, 0, &f.err) == 0);
+    CHECK(store_fixture_reopen(&f));
+    CHECK(img_find(f.s, id) == NULL && !exists(&f, record));
+}
