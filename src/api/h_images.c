@@ -66,14 +66,12 @@ static void import_free(struct import_op *op)
 static void import_reply(struct api_req *r, const char *id)
 {
     cleanup_json json_t *j = json_pack("{s:s}", "status", id);
-    cleanup_free char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    char *t = text ? realloc(text, strlen(text) + 3) : NULL;
-    if (t == NULL) {
+    size_t len;
+    cleanup_free char *text = j ? pier_json_crlf(j, &len) : NULL;
+    if (text == NULL) {
         api_reply_error(r, 500, "out of memory");
         return;
     }
-    text = t;
-    strcat(text, "\r\n");
     api_reply_text(r, 200, "application/json", text);
 }
 

@@ -277,20 +277,14 @@ void h_images_get_all(struct api_req *r)
 
 /* ---- load ---- */
 
-/* One message of docker's JSON stream, "\r\n" ended as its are. */
+/* One message of docker's JSON stream. */
 static void send_message(struct pump *p, json_t *j)
 {
-    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    size_t n;
+    char *text = j ? pier_json_crlf(j, &n) : NULL;
     json_decref(j);
     if (text == NULL)
         return;
-    size_t n = strlen(text);
-    char *t = realloc(text, n + 3);
-    if (t != NULL) {
-        text = t;
-        memcpy(text + n, "\r\n", 3);
-        n += 2;
-    }
     /* a client that left does not stop the load: it is finished regardless */
     if (pier_send_all(p->wfd, text, n) < 0)
         pier_debug("load: its message: %s", strerror(errno));

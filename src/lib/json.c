@@ -192,3 +192,16 @@ int pier_json_write_atomic_at(int dirfd, const char *name, json_t *j, unsigned f
         return pier_error(err, ENOMEM, "serialize `%s`", name);
     return pier_write_file_atomic_at(dirfd, name, text, strlen(text), 0600, flags, err);
 }
+
+char *pier_json_crlf(json_t *j, size_t *len)
+{
+    size_t n = json_dumpb(j, NULL, 0, JSON_COMPACT);
+    char *text = n > 0 ? malloc(n + 3) : NULL;
+    if (text == NULL || json_dumpb(j, text, n, JSON_COMPACT) != n) {
+        free(text);
+        return NULL;
+    }
+    memcpy(text + n, "\r\n", 3);
+    *len = n + 2;
+    return text;
+}

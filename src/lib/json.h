@@ -43,6 +43,10 @@ int pj_u64_value(json_t *v, uint64_t *out);
 const char *pj_path(char *buf, size_t cap, const char *path, const char *key);
 const char *pj_index(char *buf, size_t cap, const char *path, size_t i);
 
+/* One message of docker's JSON streams as its daemon ends them: compact,
+ * then "\r\n"; heap, its length in *len; NULL when out of memory. */
+char *pier_json_crlf(json_t *j, size_t *len);
+
 /* Serialize compactly and write atomically to dirfd/name. */
 int pier_json_write_atomic_at(int dirfd, const char *name, json_t *j, unsigned flags,
                               pier_err_t *err);
