@@ -39,19 +39,26 @@ static bool exists(struct store_fixture *f, const char *file)
     return access(path, F_OK) == 0;
 }
 
-/* A one-file layer, named `name`, as an image tagged `tag`. */
-static char *import(struct store_fixture *f, const char *name, const char *tag)
-{
-    const struct tar_entry e[] = {{.name = name, .type = 'f', .data = "x\n"}};
-    return fixture_import(f, e, 1, "none", tag, NULL);
-}
-
 /* images/<hex>.json and layers/<chain hex>/layer.json of an image */
 static void files_of(struct store_fixture *f, const char *id, char record[128], char layer[160])
 {
     struct img_image *img = img_find(f->s, id);
     snprintf(record, 128, "images/%s.json", id + 7);
     snprintf(layer, 160, "layers/%s/layer.json", img->chain[0] + 7);
+}
+
+/* A one-file layer, named `name`, as an image tagged `tag`, once its
+ * background sync is done; the names of its files (files_of). */
+static char *import(struct store_fixture *f, const char *name, const char *tag, char record[128],
+                    char layer[160])
+{
+    const struct tar_entry e[] = {{.name = name, .type = 'f', .data = "x\n"}};
+    char *id = fixture_import(f, e, 1, "none", tag, NULL);
+    if (id != NULL) {
+        img_sync_wait(f->s);
+        files_of(f, id, record, layer);
+    }
+    return id;
 }
 
 /* Each image and its layer as written in OTHER_BOOT at time `at`; at < 0:
@@ -71,16 +78,12 @@ static bool from_other_boot(struct store_fixture *f, const char *id, json_int_t 
 TEST(images_of_an_earlier_boot_after_its_last_sync_are_dropped_at_open)
 {
     STORE_FIXTURE();
-    cleanup_free char *before = import(&f, "before", "synced:1");
-    cleanup_free char *after = import(&f, "after", "unsynced:1");
-    cleanup_free char *old = import(&f, "old", "legacy:1");
-    CHECK(before != NULL && after != NULL && old != NULL);
     char rec_before[128], layer_before[160], rec_after[128], layer_after[160];
     char rec_old[128], layer_old[160];
-    files_of(&f, before, rec_before, layer_before);
-    files_of(&f, after, rec_after, layer_after);
-    files_of(&f, old, rec_old, layer_old);
-    img_sync_wait(f.s);
+    cleanup_free char *before = import(&f, "before", "synced:1", rec_before, layer_before);
+    cleanup_free char *after = import(&f, "after", "unsynced:1", rec_after, layer_after);
+    cleanup_free char *old = import(&f, "old", "legacy:1", rec_old, layer_old);
+    CHECK(before != NULL && after != NULL && old != NULL);
     CHECK(from_other_boot(&f, before, 1000) && from_other_boot(&f, after, 3000) &&
           from_other_boot(&f, old, -1));
     CHECK(edit(&f, "synced.json", "boot_id", json_string(OTHER_BOOT)) &&
@@ -105,11 +108,9 @@ TEST(images_of_an_earlier_boot_after_its_last_sync_are_dropped_at_open)
 TEST(images_of_this_boot_stay_unsynced_and_a_sync_covers_them)
 {
     STORE_FIXTURE();
-    cleanup_free char *id = import(&f, "a", "a:1");
-    CHECK(id != NULL);
-    img_sync_wait(f.s);
     char record[128], layer[160];
-    files_of(&f, id, record, layer);
+    cleanup_free char *id = import(&f, "a", "a:1", record, layer);
+    CHECK(id != NULL);
     /* as if pierd went away before its sync */
     CHECK(edit(&f, "synced.json", "through", json_integer(1)));
     CHECK(store_fixture_reopen(&f));
@@ -141,11 +142,9 @@ TEST(layers_of_an_earlier_boot_no_image_holds_are_dropped_at_open)
     CHECK(img_layer_add(f.s, NULL, fa, NULL, &la, &f.err) == 0);
     CHECK(img_layer_add(f.s, NULL, fb, NULL, &lb, &f.err) == 0);
     /* c is held by an image, synced */
-    cleanup_free char *id = import(&f, "c", "held:1");
-    CHECK(id != NULL);
-    img_sync_wait(f.s);
     char record[128], layer_c[160], layer_a[160], layer_b[160];
-    files_of(&f, id, record, layer_c);
+    cleanup_free char *id = import(&f, "c", "held:1", record, layer_c);
+    CHECK(id != NULL);
     snprintf(layer_a, sizeof layer_a, "layers/%s/layer.json", la.chain_id + 7);
     snprintf(layer_b, sizeof layer_b, "layers/%s/layer.json", lb.chain_id + 7);
     CHECK(edit(&f, layer_a, "boot_id", json_string(OTHER_BOOT)) &&
@@ -161,11 +160,9 @@ TEST(layers_of_an_earlier_boot_no_image_holds_are_dropped_at_open)
 TEST(a_sync_mark_that_cannot_be_read_covers_nothing)
 {
     STORE_FIXTURE();
-    cleanup_free char *id = import(&f, "a", "a:1");
-    CHECK(id != NULL);
-    img_sync_wait(f.s);
     char record[128], layer[160];
-    files_of(&f, id, record, layer);
+    cleanup_free char *id = import(&f, "a", "a:1", record, layer);
+    CHECK(id != NULL);
     CHECK(from_other_boot(&f, id, 1000));
     char path[1024];
     snprintf(path, sizeof path, "%s/synced.json", f.store);
